@@ -1,0 +1,64 @@
+/** A JobContext for unit tests: real config parsing, an in-memory state store, a fixed clock. */
+import { z } from 'zod';
+import { globalShape } from '#shared/config/global.ts';
+import { createDeadline } from '#shared/deadline.ts';
+import type { JobContext, JobDefinition, JobLogger } from '#shared/job.ts';
+import { MemoryStateStore } from '#shared/state/memory.ts';
+
+/** Log lines captured by the test logger. */
+export interface CapturedLog {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  message: string;
+  extra?: Record<string, unknown>;
+}
+
+/** Options for `testContext`. */
+export interface TestContextOptions {
+  now?: Date;
+  /** Global settings input (resolver, notify ...), parsed by the real schema. */
+  global?: Record<string, unknown>;
+  budgetMs?: number;
+  inLambda?: boolean;
+  state?: MemoryStateStore;
+  secrets?: Record<string, string>;
+  runId?: string;
+}
+
+/** Builds a context whose `config` is `sectionInput` parsed by the job's own schema. */
+export function testContext<C>(
+  definition: JobDefinition<C>,
+  sectionInput: unknown,
+  options: TestContextOptions = {},
+): JobContext<C> & { logs: CapturedLog[]; state: MemoryStateStore } {
+  const logs: CapturedLog[] = [];
+  const log =
+    (level: CapturedLog['level']) =>
+    (message: string, extra?: Record<string, unknown>): void => {
+      logs.push(extra === undefined ? { level, message } : { level, message, extra });
+    };
+  const logger: JobLogger = {
+    debug: log('debug'),
+    info: log('info'),
+    warn: log('warn'),
+    error: log('error'),
+  };
+  const now = options.now ?? new Date();
+  const state = options.state ?? new MemoryStateStore(() => now.getTime());
+  return {
+    job: definition.name,
+    runId: options.runId ?? 'test-run',
+    config: definition.schema.parse(sectionInput),
+    global: z.object(globalShape).parse(options.global ?? {}),
+    now: () => now,
+    deadline: createDeadline(options.budgetMs ?? 60_000),
+    logger,
+    logs,
+    state,
+    resolveSecret: async (reference) => {
+      const value = options.secrets?.[reference];
+      if (value === undefined) throw new Error(`no test secret for ${reference}`);
+      return value;
+    },
+    runtime: { inLambda: options.inLambda ?? false, region: 'eu-west-1' },
+  };
+}
