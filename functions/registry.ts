@@ -2,7 +2,11 @@
  * Every job watchkeeper has, for the CLI (`list`, `run`, `validate`), the configuration schema and
  * the deploy template. Handlers import only their own job, so their bundles stay small.
  */
-import type { JobDefinition } from '#shared/job.ts';
+import type { AnyJobDefinition } from '#shared/job.ts';
+import { definition as checkInstances } from './check-instances/job.ts';
 
 /** All jobs, in the order `watchkeeper list` prints them. Add one line per job. */
-export const jobs: readonly JobDefinition<never>[] = [] as unknown as readonly JobDefinition<never>[];
+// biome-ignore format: one job per line keeps concurrent additions apart
+export const jobs: readonly AnyJobDefinition[] = [
+  checkInstances,
+];

@@ -77,9 +77,12 @@ export interface JobDefinition<C = unknown> {
    * gets). Resources may use CloudFormation `${AWS::Region}` / `${AWS::AccountId}`. A test compares
    * these with the SDK commands the bundle really sends.
    */
-  permissions?: (section: C) => IamStatement[];
+  permissions?(section: C): IamStatement[];
   run(context: JobContext<C>): Promise<JobOutcome>;
 }
+
+/** A job of any section type (method syntax keeps JobDefinition<C> assignable to this). */
+export type AnyJobDefinition = JobDefinition<unknown>;
 
 /** One IAM policy statement (Allow). */
 export interface IamStatement {
