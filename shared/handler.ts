@@ -8,17 +8,18 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { ConfigError } from './config/errors.ts';
 import { notifySchema } from './config/global.ts';
-import { ConfigError, parseConfigText, resolveJobConfig } from './config/load.ts';
+import { resolveJobConfig } from './config/resolve.ts';
 import { createDeadline } from './deadline.ts';
 import { parseInvocationEvent } from './event.ts';
 import { COMMON_CODES, type Report } from './findings.ts';
 import type { JobDefinition, JobLogger } from './job.ts';
+import { noSecrets } from './no-secrets.ts';
 import { notifyRun, type Publisher } from './notify/notify.ts';
 import { snsPublisher } from './notify/sns.ts';
 import { Redactor } from './redact.ts';
 import { runJob } from './runner.ts';
-import { noSecrets } from './secrets.ts';
 import { DynamoStateStore } from './state/dynamo.ts';
 import type { StateStore } from './state/store.ts';
 
@@ -134,13 +135,19 @@ export function makeHandler<C>(definition: JobDefinition<C>, options: HandlerOpt
 }
 
 /**
- * The configuration bundled into the function: esbuild replaces the variable below with the
- * validated watchkeeper.yml at package time. Tests and `sls invoke local` may set it in the environment.
+ * The configuration bundled into the function: esbuild replaces the variable below with
+ * watchkeeper.yml as JSON at package time (validated in the same run). Tests set it in the environment.
  */
 function embeddedConfig(): Record<string, unknown> {
   const text = process.env['WATCHKEEPER_EMBEDDED_CONFIG'];
-  if (text === undefined) return {};
-  return parseConfigText(text, 'watchkeeper.yml');
+  if (text === undefined || text === '') return {};
+  const value: unknown = JSON.parse(text);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigError('watchkeeper.yml', [
+      '(top level): expected a mapping of settings and job sections',
+    ]);
+  }
+  return value as Record<string, unknown>;
 }
 
 function requireEnv(name: string): string {

@@ -3,7 +3,7 @@
  * that turns a validated section into findings. Handlers, the CLI and tests all run jobs through
  * `runJob` (shared/runner.ts), so a job never deals with SNS, alert state or process exit codes.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { GlobalSettings } from './config/global.ts';
 import type { Finding } from './findings.ts';
 import type { StateStore } from './state/store.ts';
@@ -88,4 +88,6 @@ export type AnyJobDefinition = JobDefinition<unknown>;
 export interface IamStatement {
   actions: string[];
   resources: string[];
+  /** IAM condition block, e.g. `{ StringEquals: { 'aws:ResourceTag/managed-by': 'watchkeeper' } }`. */
+  conditions?: Record<string, unknown>;
 }

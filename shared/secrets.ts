@@ -5,15 +5,10 @@
  */
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { awsClient } from './aws.ts';
+import { SecretError } from './no-secrets.ts';
 import type { Redactor } from './redact.ts';
 
-/** A secret reference that could not be resolved, naming the reference (never the value). */
-export class SecretError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'SecretError';
-  }
-}
+export { SecretError };
 
 const cache = new Map<string, Promise<string>>();
 
@@ -47,9 +42,4 @@ export function ssmSecretResolver(redactor: Redactor): (reference: string) => Pr
     redactor.add(value);
     return value;
   };
-}
-
-/** The resolver of jobs that take no secrets: any reference is a configuration mistake. */
-export async function noSecrets(reference: string): Promise<string> {
-  throw new SecretError(`this job takes no secrets, but "${reference}" was referenced`);
 }

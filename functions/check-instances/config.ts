@@ -1,5 +1,5 @@
 /** The `instances` section: which EC2 instances to watch and when an event becomes critical. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { jobSectionBase } from '#shared/config/fields.ts';
 
 const instanceId = z

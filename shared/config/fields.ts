@@ -3,7 +3,7 @@
  * schedules, resolvers, secrets and timeouts are spelled and validated the same way everywhere.
  */
 import { isIP } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** EventBridge schedule expression, or `false` to deploy the function without a schedule. */
 export const scheduleField = z

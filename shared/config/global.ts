@@ -1,5 +1,5 @@
 /** Settings shared by every job: region, resolver, and how findings are notified. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { resolverField } from './fields.ts';
 
 const hours = z

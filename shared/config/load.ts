@@ -5,19 +5,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseDocument, parse as parseYaml } from 'yaml';
-import { type ZodType, z } from 'zod';
-import type { AnyJobDefinition, JobDefinition } from '../job.ts';
+import type { ZodType } from 'zod';
+import * as z from 'zod';
+import type { AnyJobDefinition } from '../job.ts';
+import { ConfigError, formatIssues, UsageError } from './errors.ts';
 import { type GlobalSettings, globalShape } from './global.ts';
 
-/** Configuration that failed validation; `issues` are `path: expected ...` lines. */
-export class ConfigError extends Error {
-  readonly issues: string[];
-  constructor(source: string, issues: string[]) {
-    super(`${source} is invalid:\n${issues.map((issue) => `  - ${issue}`).join('\n')}`);
-    this.name = 'ConfigError';
-    this.issues = issues;
-  }
-}
+export { ConfigError, UsageError } from './errors.ts';
+export { resolveJobConfig } from './resolve.ts';
 
 /** A validated configuration: global settings and the parsed sections that were present. */
 export interface LoadedConfig {
@@ -42,27 +37,6 @@ export function configJsonSchema(jobs: readonly AnyJobDefinition[]): Record<stri
     title: 'watchkeeper.yml',
     ...z.toJSONSchema(configSchema(jobs), { io: 'input', unrepresentable: 'any' }),
   };
-}
-
-/** Formats zod issues as `path: message` lines (`certificates.endpoints[2].port: expected number`). */
-export function formatIssues(error: z.ZodError, prefix: readonly PropertyKey[] = []): string[] {
-  return error.issues.map((issue) => {
-    const path = formatPath([...prefix, ...issue.path]);
-    if (issue.code === 'unrecognized_keys') {
-      const where = path === '' ? 'top level' : path;
-      return `${where}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')}`;
-    }
-    return `${path === '' ? '(top level)' : path}: ${issue.message}`;
-  });
-}
-
-function formatPath(path: readonly PropertyKey[]): string {
-  let text = '';
-  for (const part of path) {
-    if (typeof part === 'number') text += `[${part}]`;
-    else text += text === '' ? String(part) : `.${String(part)}`;
-  }
-  return text;
 }
 
 /** Parses YAML text into a plain object; syntax errors name the line. */
@@ -146,43 +120,4 @@ export function validateConfig(
     .object(globalShape)
     .parse(Object.fromEntries(Object.keys(globalShape).map((key) => [key, raw[key]])));
   return { global, sections, present };
-}
-
-/**
- * Resolves one job's configuration for a run: its section from the file (or `{}` when absent),
- * with invocation overrides merged at the top of the section, validated by the job's schema.
- * Only global settings and this section are validated, so a Lambda parses what it uses.
- */
-export function resolveJobConfig<C>(
-  raw: Record<string, unknown>,
-  job: JobDefinition<C>,
-  overrides: Record<string, unknown> | undefined,
-  source: string,
-): { global: GlobalSettings; section: C } {
-  const globalResult = z
-    .object(globalShape)
-    .safeParse(Object.fromEntries(Object.keys(globalShape).map((key) => [key, raw[key]])));
-  const fileSection = raw[job.section];
-  if (
-    fileSection !== undefined &&
-    (typeof fileSection !== 'object' || fileSection === null || Array.isArray(fileSection))
-  ) {
-    throw new ConfigError(source, [`${job.section}: expected a mapping of settings`]);
-  }
-  const merged = { ...(fileSection as Record<string, unknown> | undefined), ...overrides };
-  const sectionResult = job.schema.safeParse(merged);
-  const issues = [
-    ...(globalResult.success ? [] : formatIssues(globalResult.error)),
-    ...(sectionResult.success ? [] : formatIssues(sectionResult.error, [job.section])),
-  ];
-  if (!globalResult.success || !sectionResult.success) throw new ConfigError(source, issues);
-  return { global: globalResult.data, section: sectionResult.data };
-}
-
-/** A command-line usage error (exit status 64). */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
 }

@@ -1,5 +1,5 @@
 /** A JobContext for unit tests: real config parsing, an in-memory state store, a fixed clock. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { globalShape } from '#shared/config/global.ts';
 import { createDeadline } from '#shared/deadline.ts';
 import type { JobContext, JobDefinition, JobLogger } from '#shared/job.ts';
