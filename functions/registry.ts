@@ -3,10 +3,12 @@
  * the deploy template. Handlers import only their own job, so their bundles stay small.
  */
 import type { AnyJobDefinition } from '#shared/job.ts';
+import { definition as checkBlocklists } from './check-blocklists/job.ts';
 import { definition as checkInstances } from './check-instances/job.ts';
 
 /** All jobs, in the order `watchkeeper list` prints them. Add one line per job. */
 // biome-ignore format: one job per line keeps concurrent additions apart
 export const jobs: readonly AnyJobDefinition[] = [
   checkInstances,
+  checkBlocklists,
 ];

@@ -49,9 +49,20 @@ const fromDnsEntry = z
     'A mail domain ("example.com") or { domain, sendsMail, checkDomain }: its MX hosts\' addresses are checked',
   );
 
-const codeKey = z.string().refine((value) => isIP(value) === 4 && value.startsWith('127.'), {
-  message: 'expected an answer code inside 127.0.0.0/8, such as "127.0.0.2"',
-});
+// Record keys are checked here rather than with a key schema so the message says what was expected.
+function codesIn127<T>(record: z.ZodType<Record<string, T>>) {
+  return record.superRefine((codes, context) => {
+    for (const key of Object.keys(codes)) {
+      if (isIP(key) !== 4 || !key.startsWith('127.')) {
+        context.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `expected an answer code inside 127.0.0.0/8, such as "127.0.0.2", got "${key}"`,
+        });
+      }
+    }
+  });
+}
 
 const listingCode = z
   .object({
@@ -92,12 +103,10 @@ const customZone = z
       .default('ip')
       .describe('"ip": lists addresses; "domain": lists domain names'),
     ipv6: z.boolean().default(false).describe('Whether the zone lists IPv6 addresses (32 reversed nibbles)'),
-    codes: z
-      .record(codeKey, listingCode)
+    codes: codesIn127(z.record(z.string(), listingCode))
       .default({ '127.0.0.2': { meaning: 'listed', category: 'spam-source' } })
       .describe('Listing codes (A record values) and their meaning; any other answer is an error'),
-    errorCodes: z
-      .record(codeKey, errorCode)
+    errorCodes: codesIn127(z.record(z.string(), errorCode))
       .default({})
       .describe('Documented error answers, never listings (e.g. "127.255.255.254")'),
     testPoints: testPoints

@@ -20,6 +20,7 @@ export const CODES = {
   zoneBroken: 'blocklist.zone-broken',
   lookupFailed: 'blocklist.lookup-failed',
   dqsKeyMissing: 'blocklist.dqs-key-missing',
+  notChecked: 'blocklist.not-checked',
 } as const;
 
 type JoblessFinding = Omit<Finding, 'job'>;
@@ -94,6 +95,25 @@ export function targetFindings(
       const family = familyOn(zone, target);
       return family !== undefined && unusable.has(`${zone.spec.id}|${family}`);
     });
+    if (applicable.length === 0) {
+      const what =
+        target.kind === 'domain' ? 'domain names' : target.family === 6 ? 'IPv6 addresses' : 'IPv4 addresses';
+      findings.push({
+        code: CODES.notChecked,
+        target: targetName(target),
+        severity: 'info',
+        message: `${displayTarget(target)} was not checked: none of the configured blocklists lists ${what}.`,
+        data: targetData(target),
+      });
+    } else if (lookups.length === 0 && skipped.length === applicable.length) {
+      findings.push({
+        code: CODES.lookupFailed,
+        target: targetName(target),
+        severity: 'unknown',
+        message: `${displayTarget(target)} could not be checked on any blocklist this run: ${skipped.map((zone) => zone.spec.name).join(', ')} ${skipped.length === 1 ? 'was' : 'were'} not usable (see the zone findings).`,
+        data: { ...targetData(target), zonesNotUsable: skipped.map((zone) => zone.displayZone) },
+      });
+    }
     if (own.length === 0 && lookups.length > 0) {
       const checked = lookups.map((lookup) => lookup.zone.displayZone);
       const caveat =
