@@ -27,7 +27,7 @@ export interface SmtpServerOptions {
   /** Never greet (a server that accepts connections and then hangs). */
   silent?: boolean;
   /** TLS key and certificate (PEM): STARTTLS is offered when set (or implicit TLS, below). */
-  tls?: { key: string | Buffer; cert: string | Buffer };
+  tls?: { key: string | Buffer; cert: string | Buffer } | undefined;
   /** Implicit TLS from the first byte (SMTPS, port 465). Needs `tls`. */
   implicitTls?: boolean;
   /** List STARTTLS as the last EHLO keyword, so it arrives on the final `250 ` line. */
@@ -42,6 +42,12 @@ export interface SmtpServerOptions {
   openRelay?: boolean;
   /** Recipient domains the server is the destination for (accepted without relaying). */
   localDomains?: string[];
+  /** Answer STARTTLS with 220 and then close instead of negotiating (a broken TLS set-up). */
+  brokenStartTls?: boolean;
+  /** Reply to MAIL instead of `250 2.1.0 Ok`, e.g. `530 5.7.0 Authentication required`. */
+  mailReply?: string;
+  /** Reply to RCPT for a non-local recipient, e.g. `450 4.2.0 Greylisted` (overrides openRelay). */
+  relayReply?: string;
   /** Close the connection, without a reply, when this command verb arrives (e.g. `MAIL`). */
   closeOnCommand?: string;
 }
@@ -252,14 +258,20 @@ class Session {
         if (!this.#helo) return '503 5.5.1 Error: send HELO/EHLO first';
         if (this.#mailFrom !== undefined) return '503 5.5.1 Error: nested MAIL command';
         if (!/^FROM:\s*<[^>]*>/i.test(argument)) return '501 5.5.4 Syntax: MAIL FROM:<address>';
+        if (this.#options.mailReply && !this.#options.mailReply.startsWith('2'))
+          return this.#options.mailReply;
         this.#mailFrom = argument;
-        return '250 2.1.0 Ok';
+        return this.#options.mailReply ?? '250 2.1.0 Ok';
       case 'RCPT': {
         if (this.#mailFrom === undefined) return '503 5.5.1 Error: need MAIL command';
         const address = /^TO:\s*<([^>]*)>/i.exec(argument)?.[1];
         if (address === undefined) return '501 5.5.4 Syntax: RCPT TO:<address>';
         const domain = address.split('@').pop()?.toLowerCase() ?? '';
         const local = (this.#options.localDomains ?? []).some((d) => d.toLowerCase() === domain);
+        if (!local && this.#options.relayReply) {
+          if (this.#options.relayReply.startsWith('2')) this.#recipients += 1;
+          return this.#options.relayReply;
+        }
         if (!local && !this.#options.openRelay) {
           return `554 5.7.1 <${address}>: Relay access denied`;
         }
@@ -302,6 +314,11 @@ class Session {
     const secureContext = this.#secureContext;
     if (!secureContext || this.#tls) return '502 5.5.1 Error: command not implemented';
     this.#write('220 2.0.0 Ready to start TLS');
+    if (this.#options.brokenStartTls) {
+      this.#socket.end();
+      this.#closed = true;
+      return undefined;
+    }
     // RFC 3207 §4.2: forget everything learnt before TLS, and anything pipelined after STARTTLS.
     this.#buffer = '';
     this.#socket.off('data', this.#onData);

@@ -197,6 +197,11 @@ export class SmtpClient {
     return 'encrypted' in this.#socket && this.#socket.encrypted === true;
   }
 
+  /** False once the conversation has failed, been closed, or handed its socket over. */
+  get usable(): boolean {
+    return this.#failure === undefined;
+  }
+
   /** The socket in use (a TLSSocket after an upgrade: read the peer certificate from it). */
   get socket(): Socket | TLSSocket {
     return this.#socket;
