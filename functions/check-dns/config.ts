@@ -96,7 +96,10 @@ const domainField = z
       .optional()
       .describe("Also ask every NS of the zone directly (default: the section's setting)"),
   })
-  .strict();
+  .strict()
+  .refine((domain) => domain.records !== undefined || domain.mail !== undefined, {
+    message: 'expected "records" (pinned record sets) or "mail" (mail DNS checks), or both',
+  });
 
 /** Schema of the `dns` section. */
 export const dnsSectionSchema = z
