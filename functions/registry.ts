@@ -5,10 +5,12 @@
 import type { AnyJobDefinition } from '#shared/job.ts';
 import { definition as checkBlocklists } from './check-blocklists/job.ts';
 import { definition as checkInstances } from './check-instances/job.ts';
+import { definition as checkMailServers } from './check-mail-servers/job.ts';
 
 /** All jobs, in the order `watchkeeper list` prints them. Add one line per job. */
 // biome-ignore format: one job per line keeps concurrent additions apart
 export const jobs: readonly AnyJobDefinition[] = [
   checkInstances,
   checkBlocklists,
+  checkMailServers,
 ];
