@@ -4,6 +4,7 @@
  */
 import type { AnyJobDefinition } from '#shared/job.ts';
 import { definition as checkBlocklists } from './check-blocklists/job.ts';
+import { definition as checkDns } from './check-dns/job.ts';
 import { definition as checkInstances } from './check-instances/job.ts';
 import { definition as checkMailServers } from './check-mail-servers/job.ts';
 
@@ -12,5 +13,6 @@ import { definition as checkMailServers } from './check-mail-servers/job.ts';
 export const jobs: readonly AnyJobDefinition[] = [
   checkInstances,
   checkBlocklists,
+  checkDns,
   checkMailServers,
 ];
