@@ -1,0 +1,207 @@
+/**
+ * check-blocklists against Debian's rbldnsd, the server real DNSBL operators run: zone files in a
+ * temporary directory, one rbldnsd in the foreground on a loopback high port, stopped afterwards.
+ * Needs the `rbldnsd` package (CI installs it).
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { definition } from '#functions/check-blocklists/job.ts';
+import { DnsClient } from '#shared/dns/client.ts';
+import type { Finding } from '#shared/findings.ts';
+import { testContext } from '../support/context.ts';
+
+const RBLDNSD = '/usr/sbin/rbldnsd';
+const KEY = 'interopdqskey0000000000042';
+
+const FILES: Record<string, string> = {
+  sbl: ':127.0.0.2:SBL listed, see https://check.spamhaus.org/sbl/query/$\n127.0.0.2\n192.0.2.10\n',
+  pbl: ':127.0.0.10:PBL listed (ISP)\n127.0.0.2\n192.0.2.10 :127.0.0.11:PBL listed (Spamhaus)\n192.0.2.11\n',
+  zen6: ':127.0.0.3:CSS listed\n::ffff:7f00:2 :127.0.0.2:test point\n2001:db8::25\n',
+  spamcop:
+    ':127.0.0.2:Blocked - see https://www.spamcop.net/bl.shtml?$\n127.0.0.2\n192.0.2.10\n192.0.2.13 :127.0.0.9:\n',
+  everything: ':127.0.0.2:listed\n0.0.0.0/0\n',
+  notest: '192.0.2.10\n',
+  parked: ':198.51.100.7:parked\n0.0.0.0/0\n',
+  dbl: ':127.0.1.2:spam domain\ndbltest.com\nphish.example :127.0.1.4:phishing kit hosted\n',
+  uribl: ':127.0.0.1:refused\ntest.uribl.com\ninvalid\nphish.example\n',
+};
+
+const ZONES = [
+  'zen.spamhaus.org:ip4set:sbl',
+  'zen.spamhaus.org:ip4set:pbl',
+  'zen.spamhaus.org:ip6trie:zen6',
+  `${KEY}.zen.dq.spamhaus.net:ip4set:sbl`,
+  'bl.spamcop.net:ip4set:spamcop',
+  'dead.test:ip4trie:everything',
+  'notest.test:ip4set:notest',
+  'parked.test:ip4trie:parked',
+  'dbl.spamhaus.org:dnset:dbl',
+  'multi.uribl.com:dnset:uribl',
+];
+
+async function freeUdpPort(): Promise<number> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+  const { port } = socket.address();
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+  return port;
+}
+
+function find(findings: readonly Finding[], code: string, target: string, subject?: string): Finding[] {
+  return findings.filter(
+    (finding) =>
+      finding.code === code &&
+      finding.target === target &&
+      (subject === undefined || finding.subject === subject),
+  );
+}
+
+describe('check-blocklists against rbldnsd', () => {
+  let directory: string;
+  let daemon: ChildProcess;
+  let resolver: string;
+  let output = '';
+
+  beforeAll(async () => {
+    if (spawnSync(RBLDNSD, ['-h']).error) throw new Error(`${RBLDNSD} not found: apt-get install rbldnsd`);
+    directory = await mkdtemp(join(tmpdir(), 'watchkeeper-rbldnsd-'));
+    // rbldnsd drops privileges to its own user before it reads the zone files.
+    await chmod(directory, 0o755);
+    for (const [name, content] of Object.entries(FILES)) {
+      await writeFile(join(directory, name), content, { mode: 0o644 });
+    }
+    const port = await freeUdpPort();
+    resolver = `127.0.0.1:${port}`;
+    const user = process.getuid?.() === 0 ? ['-u', 'rbldns'] : [];
+    daemon = spawn(
+      RBLDNSD,
+      ['-n', '-4', '-b', `127.0.0.1/${port}`, '-w', directory, '-c', '0', ...user, ...ZONES],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    daemon.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    daemon.stderr?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const probe = new DnsClient({ servers: [resolver], timeoutMs: 200, retries: 0 });
+    for (let attempt = 0; attempt < 50; attempt += 1) {
+      if (daemon.exitCode !== null) throw new Error(`rbldnsd exited: ${output}`);
+      if ((await probe.query('2.0.0.127.bl.spamcop.net', 'A')).status === 'answer') return;
+    }
+    throw new Error(`rbldnsd did not answer: ${output}`);
+  });
+
+  afterAll(async () => {
+    if (daemon && daemon.exitCode === null) {
+      const exited = new Promise((resolve) => daemon.once('exit', resolve));
+      daemon.kill('SIGTERM');
+      await exited;
+    }
+    if (directory) await rm(directory, { recursive: true, force: true });
+  });
+
+  describe('public zones and custom zones', () => {
+    let findings: Finding[];
+    beforeAll(async () => {
+      const context = testContext(definition, {
+        resolver,
+        timeoutMs: 300,
+        addresses: [
+          '192.0.2.10',
+          { address: '192.0.2.11', sendsMail: false },
+          '192.0.2.13',
+          '192.0.2.14',
+          '2001:db8::25',
+        ],
+        domains: ['phish.example', 'clean.example'],
+        zones: ['spamhaus-zen', 'spamhaus-dbl', 'spamcop', 'psbl', 'uribl'],
+        customZones: [
+          { id: 'dead', zone: 'dead.test' },
+          { id: 'notest', zone: 'notest.test' },
+          { id: 'parked', zone: 'parked.test' },
+        ],
+      });
+      findings = (await definition.run(context)).findings;
+    });
+
+    it('merges the answers of several rbldnsd datasets into one multi-code verdict with TXT reasons', () => {
+      const [listed] = find(findings, 'blocklist.listed', '192.0.2.10', 'zen.spamhaus.org');
+      expect(listed?.data).toMatchObject({ codes: ['127.0.0.2'] });
+      expect(listed?.message).toContain('https://check.spamhaus.org/sbl/query/192.0.2.10');
+      const [policy] = find(findings, 'blocklist.policy-listed', '192.0.2.10', 'zen.spamhaus.org');
+      expect(policy).toMatchObject({ severity: 'critical', data: { codes: ['127.0.0.11'] } });
+      expect(find(findings, 'blocklist.policy-listed', '192.0.2.11')[0]?.severity).toBe('warning');
+    });
+
+    it('finds an IPv6 listing by nibbles in an ip6trie dataset', () => {
+      const [listed] = find(findings, 'blocklist.listed', '2001:db8::25', 'zen.spamhaus.org');
+      expect(listed?.message).toMatch(/snowshoe.*CSS listed/);
+    });
+
+    it("treats rbldnsd's REFUSED for a zone it does not serve as lookup-failed", () => {
+      const [psbl] = find(findings, 'blocklist.lookup-failed', 'psbl.surriel.com', 'ipv4');
+      expect(psbl?.message).toMatch(/refused/);
+      expect(find(findings, 'blocklist.clean', '192.0.2.14')[0]?.message).not.toContain('psbl');
+    });
+
+    it('flags the list that lists everything, the list without test points and the parked list', () => {
+      expect(find(findings, 'blocklist.zone-broken', 'dead.test')[0]?.message).toMatch(
+        /127\.0\.0\.1.*everything/,
+      );
+      expect(find(findings, 'blocklist.zone-broken', 'notest.test')[0]?.message).toMatch(
+        /does not list its test point/,
+      );
+      expect(find(findings, 'blocklist.zone-broken', 'parked.test')[0]?.message).toMatch(
+        /outside 127\.0\.0\.0\/8/,
+      );
+      const fromBroken = findings.filter(
+        (finding) =>
+          ['dead.test', 'notest.test', 'parked.test'].includes(finding.subject ?? '') &&
+          finding.code.endsWith('listed'),
+      );
+      expect(fromBroken).toEqual([]);
+    });
+
+    it('reports an undocumented code as an error, not a listing', () => {
+      expect(find(findings, 'blocklist.zone-broken', '192.0.2.13', 'bl.spamcop.net')).toHaveLength(1);
+      expect(find(findings, 'blocklist.listed', '192.0.2.13')).toEqual([]);
+    });
+
+    it("checks domains on DBL and reports URIBL's 127.0.0.1 as a refusal", () => {
+      expect(find(findings, 'blocklist.listed', 'phish.example', 'dbl.spamhaus.org')[0]?.message).toMatch(
+        /phishing kit hosted/,
+      );
+      expect(find(findings, 'blocklist.query-refused', 'multi.uribl.com')[0]?.message).toMatch(
+        /URIBL refuses large shared resolvers/,
+      );
+      expect(find(findings, 'blocklist.listed', 'phish.example', 'multi.uribl.com')).toEqual([]);
+      expect(find(findings, 'blocklist.clean', 'clean.example')).toHaveLength(1);
+    });
+  });
+
+  it('queries through DQS and keeps the key out of every output', async () => {
+    const context = testContext(
+      definition,
+      {
+        resolver,
+        dqsKey: 'ssm:/watchkeeper/dqs-key',
+        addresses: ['192.0.2.10', '192.0.2.14'],
+        zones: ['spamhaus-zen'],
+      },
+      { secrets: { 'ssm:/watchkeeper/dqs-key': KEY } },
+    );
+    const outcome = await definition.run(context);
+    expect(
+      find(outcome.findings, 'blocklist.listed', '192.0.2.10', '[redacted].zen.dq.spamhaus.net'),
+    ).toHaveLength(1);
+    expect(find(outcome.findings, 'blocklist.clean', '192.0.2.14')).toHaveLength(1);
+    expect(JSON.stringify({ outcome, logs: context.logs }).toLowerCase()).not.toContain(KEY);
+  });
+});
