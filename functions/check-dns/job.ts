@@ -62,8 +62,11 @@ function okMessage(
     parts.push(
       `DKIM ${mail.dkim.map((key) => `${key.selector} ${key.keyType}${key.bits ? `-${key.bits}` : ''}`).join(', ')}`,
     );
-  if (mail?.senders) parts.push(`${mail.senders.length} sender(s) with matching forward-confirmed PTR`);
-  if (servers > 0) parts.push(`same answers from ${servers} authoritative server address(es)`);
+  if (mail?.senders)
+    parts.push(
+      `${mail.senders.length} sender${mail.senders.length === 1 ? '' : 's'} with a matching, forward-confirmed PTR`,
+    );
+  if (servers > 0) parts.push(`the same answers from all ${servers} authoritative server addresses`);
   return `${name} is as expected: ${parts.join('; ')}.`;
 }
 

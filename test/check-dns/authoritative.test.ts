@@ -96,7 +96,7 @@ describe('authoritative: true', () => {
       { name: 'agree.test', records: { A: ['192.0.2.95'], MX: ['mx.split.test'] } },
     ]);
     expect(findings.map((finding) => finding.code)).toEqual(['dns.ok']);
-    expect(findings[0]?.message).toContain('same answers from 2 authoritative server address(es)');
+    expect(findings[0]?.message).toContain('the same answers from all 2 authoritative server addresses');
   });
 
   it('reports an NS that does not answer as unknown', async () => {
