@@ -1,0 +1,168 @@
+/**
+ * Scratch file systems on loop devices for the freeze-hook tests, and a runner for the hook
+ * scripts exactly as SSM sends them. Every file system made here is thawed, unmounted and detached
+ * by `destroy()`; nothing else on the machine is ever touched.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import {
+  type ActiveFreeze,
+  freezeCommands,
+  type HookStatus,
+  parseHookStatus,
+  thawCommands,
+} from '#functions/snapshot-volumes/hook.ts';
+
+const run = promisify(execFile);
+
+/** Whether the freeze tests can run (they need root for losetup, mount and fsfreeze). */
+export const IS_ROOT = process.getuid?.() === 0;
+/** Whether XFS can be tested (Debian package xfsprogs). */
+export const HAS_XFS = existsSync('/usr/sbin/mkfs.xfs') || existsSync('/sbin/mkfs.xfs');
+
+/** A mounted scratch file system. */
+export interface LoopFs {
+  dir: string;
+  mountPoint: string;
+  device: string;
+  type: 'ext4' | 'xfs';
+}
+
+/** Makes, loop-attaches and mounts a sparse file system image in a temp directory. */
+export async function createLoopFs(type: 'ext4' | 'xfs'): Promise<LoopFs> {
+  const dir = await mkdtemp(join(tmpdir(), 'wk-freeze-'));
+  const image = join(dir, 'fs.img');
+  const mountPoint = join(dir, 'mnt');
+  await mkdir(mountPoint);
+  // XFS refuses file systems under 300 MB; the image is sparse, so this costs nothing.
+  await run('truncate', ['-s', type === 'xfs' ? '320M' : '64M', image]);
+  await run(type === 'xfs' ? 'mkfs.xfs' : 'mkfs.ext4', type === 'xfs' ? ['-q', image] : ['-q', '-F', image]);
+  const { stdout } = await run('losetup', ['--find', '--show', image]);
+  const device = stdout.trim();
+  try {
+    await run('mount', [device, mountPoint]);
+  } catch (error) {
+    await run('losetup', ['-d', device]);
+    throw error;
+  }
+  return { dir, mountPoint, device, type };
+}
+
+/** Thaws (bounded), unmounts and detaches a scratch file system; safe to call twice. */
+export async function destroyLoopFs(fs: LoopFs): Promise<void> {
+  await run('fsfreeze', ['-u', fs.mountPoint], { timeout: 5_000 }).catch(() => undefined);
+  await run('umount', [fs.mountPoint], { timeout: 10_000 }).catch(() =>
+    run('umount', ['-l', fs.mountPoint], { timeout: 10_000 }).catch(() => undefined),
+  );
+  await run('losetup', ['-d', fs.device], { timeout: 5_000 }).catch(() => undefined);
+  await rm(fs.dir, { recursive: true, force: true });
+}
+
+/** Kills the watchdog and lock holder a hook state directory may have left, then removes it. */
+export async function destroyStateDir(stateDir: string): Promise<void> {
+  for (const file of ['watchdog.pid']) {
+    const pid = Number((await readFile(join(stateDir, file), 'utf8').catch(() => '')).trim());
+    if (Number.isInteger(pid) && pid > 0) {
+      try {
+        process.kill(-pid, 'SIGTERM');
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+  await rm(join(stateDir, 'armed'), { force: true });
+  await rm(join(stateDir, 'release'), { force: true }).then(() =>
+    rm(stateDir, { recursive: true, force: true }),
+  );
+}
+
+/** Result of running a hook phase. */
+export interface HookRun {
+  exitCode: number;
+  stdout: string;
+  status: HookStatus | undefined;
+}
+
+/** Runs a shell payload (the SSM `commands` lines) with sh, bounded by a timeout. */
+export async function runPayload(
+  lines: readonly string[],
+  env: Record<string, string> = {},
+): Promise<HookRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('sh', ['-s'], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`hook did not finish within 30 s; output so far: ${stdout}`));
+    }, 30_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ exitCode: code ?? -1, stdout, status: parseHookStatus(stdout) });
+    });
+    child.stdin.end(`${lines.join('\n')}\n`);
+  });
+}
+
+/** Runs the freeze phase as SSM would (prelude + embedded script). */
+export function freeze(
+  spec: ActiveFreeze,
+  runId: string,
+  stateDir: string,
+  env: Record<string, string> = {},
+) {
+  return runPayload(freezeCommands(spec, runId, stateDir), env);
+}
+
+/** Runs the thaw phase as SSM would. */
+export function thaw(spec: ActiveFreeze, runId: string, stateDir: string) {
+  return runPayload(thawCommands(spec, runId, stateDir));
+}
+
+/** A process writing a file into `dir`; blocked while the file system is frozen. */
+export interface Writer {
+  child: ChildProcess;
+  done: Promise<number>;
+}
+
+/** Starts `sh -c 'echo ... > dir/name'`. */
+export function startWriter(dir: string, name = 'probe'): Writer {
+  const child = spawn('sh', ['-c', `echo written > "${dir}/${name}" && sync "${dir}/${name}"`], {
+    stdio: 'ignore',
+  });
+  const done = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
+  return { child, done };
+}
+
+/** Whether the writer is stuck in uninterruptible sleep (how a write waits on a frozen file system). */
+export async function isBlocked(writer: Writer, settleMs = 3_000): Promise<boolean> {
+  const deadline = Date.now() + settleMs;
+  while (Date.now() < deadline) {
+    if (writer.child.exitCode !== null) return false;
+    const stat = await readFile(`/proc/${writer.child.pid}/stat`, 'utf8').catch(() => '');
+    // Field 3, after the parenthesised command name.
+    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('D')) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return false;
+}
+
+/** Waits for a writer to finish, failing (not hanging) if it never does. */
+export async function finishes(writer: Writer, withinMs = 15_000): Promise<number | 'still-blocked'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'still-blocked'>((resolve) => {
+    timer = setTimeout(() => resolve('still-blocked'), withinMs);
+  });
+  try {
+    return await Promise.race([writer.done, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
