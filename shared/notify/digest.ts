@@ -120,7 +120,13 @@ function rank(severity: Severity): number {
 function fitSubject(text: string, suffix: string): string {
   const ascii = toAscii(text).replace(/\.$/, '');
   const room = SUBJECT_MAX - suffix.length;
-  const body = ascii.length > room ? `${ascii.slice(0, room - 3).trimEnd()}...` : ascii;
+  let body = ascii;
+  if (ascii.length > room) {
+    const cut = ascii.slice(0, room - 3);
+    const space = cut.lastIndexOf(' ');
+    // Cut at a word boundary unless that would lose most of the room.
+    body = `${(space > room / 2 ? cut.slice(0, space) : cut).trimEnd()}...`;
+  }
   return `${body}${suffix}`;
 }
 
