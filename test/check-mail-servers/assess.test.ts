@@ -26,7 +26,11 @@ describe('assessConversation', () => {
       inLambda: true,
     });
     expect(rest).toEqual([]);
-    expect(finding).toMatchObject({ code: 'smtp.port25-blocked', severity: 'unknown', target: 'mx.example.com:25' });
+    expect(finding).toMatchObject({
+      code: 'smtp.port25-blocked',
+      severity: 'unknown',
+      target: 'mx.example.com:25',
+    });
     expect(finding?.message).toMatch(/VPC with a NAT gateway/);
     expect(finding?.message).toMatch(/port 587/);
     expect(finding?.message).toMatch(/CLI/);
@@ -52,7 +56,9 @@ describe('assessConversation', () => {
   });
 
   it('reports a failed implicit TLS handshake on 465 as starttls-failed', () => {
-    expect(assessConversation(target(465, 'smtps'), unconnected('tls'), undefined, settings)[0]).toMatchObject({
+    expect(
+      assessConversation(target(465, 'smtps'), unconnected('tls'), undefined, settings)[0],
+    ).toMatchObject({
       code: 'smtp.starttls-failed',
       severity: 'critical',
     });
@@ -71,7 +77,12 @@ describe('assessConversation', () => {
       relay: { verdict: 'inconclusive', decidedBy: 'MAIL', reply: '553 5.1.8 Sender address rejected' },
       transcript: [],
     };
-    const findings = assessConversation(target(25), observation, { status: 'names', names: ['mx.example.com'] }, settings);
+    const findings = assessConversation(
+      target(25),
+      observation,
+      { status: 'names', names: ['mx.example.com'] },
+      settings,
+    );
     expect(findings.map((finding) => finding.code)).toEqual(['smtp.relay-inconclusive']);
     expect(findings[0]?.message).toMatch(/set relaySender/);
   });

@@ -4,7 +4,9 @@ import { definition } from '#functions/check-mail-servers/job.ts';
 
 const issues = (input: unknown) => {
   const result = mailServersSchema.safeParse(input);
-  return result.success ? [] : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  return result.success
+    ? []
+    : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
 };
 
 describe('mailServers schema', () => {
@@ -26,14 +28,20 @@ describe('mailServers schema', () => {
       issues({
         servers: [
           { domain: 'example.com', ports: [25, 587, 465] },
-          { host: '192.0.2.1', ports: [{ port: 2525, mode: 'submission' }], expectedHostname: 'mx.example.com' },
+          {
+            host: '192.0.2.1',
+            ports: [{ port: 2525, mode: 'submission' }],
+            expectedHostname: 'mx.example.com',
+          },
         ],
       }),
     ).toEqual([]);
   });
 
   it('names the field and what was expected', () => {
-    expect(issues({ servers: [{ host: 'mx.example.com', ports: [70000] }] }).join('\n')).toMatch(/servers\.0/);
+    expect(issues({ servers: [{ host: 'mx.example.com', ports: [70000] }] }).join('\n')).toMatch(
+      /servers\.0/,
+    );
     expect(issues({ relaySender: 'not an address' })).toEqual([
       'relaySender: expected an e-mail address such as "probe@example.org"',
     ]);
@@ -48,5 +56,15 @@ describe('mailServers schema', () => {
 
   it('needs no AWS permissions', () => {
     expect(definition.permissions?.(mailServersSchema.parse({}))).toEqual([]);
+  });
+});
+
+describe('events/check-mail-servers.json', () => {
+  it('is a valid override of the section', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const event: unknown = JSON.parse(
+      await readFile(new URL('../../events/check-mail-servers.json', import.meta.url), 'utf8'),
+    );
+    expect(issues(event)).toEqual([]);
   });
 });
