@@ -154,10 +154,9 @@ export const blocklistsSchema = z
       .describe("Mail domains whose MX hosts' A/AAAA addresses are looked up automatically"),
     zones: z
       .array(z.enum(Object.keys(BUILTIN_ZONES) as [string, ...string[]]).describe('Built-in zone identifier'))
-      .min(1)
       .optional()
       .describe(
-        `Built-in zones to use; by default ${DEFAULT_ZONE_IDS.join(', ')} (and barracuda with registeredResolver). Also available: surbl, uribl`,
+        `Built-in zones to use ([] for custom zones only); by default ${DEFAULT_ZONE_IDS.join(', ')} (and barracuda with registeredResolver). Also available: surbl, uribl`,
       ),
     customZones: z.array(customZone).default([]).describe('Further zones, described as data'),
     registeredResolver: z
@@ -179,6 +178,13 @@ export const blocklistsSchema = z
         code: 'custom',
         path: ['addresses'],
         message: 'expected at least one target in addresses, domains or fromDns',
+      });
+    }
+    if (section.zones?.length === 0 && section.customZones.length === 0) {
+      context.addIssue({
+        code: 'custom',
+        path: ['zones'],
+        message: 'expected at least one zone: name built-in zones or add customZones',
       });
     }
     if (section.zones?.includes('barracuda') && !section.registeredResolver) {

@@ -41,6 +41,9 @@ describe('blocklists section', () => {
       expect.stringMatching(/^dqsKey: expected an SSM Parameter Store reference/),
     ]);
     expect(issues({ addresses: ['192.0.2.1'], zones: ['sorbs'] })[0]).toMatch(/^zones\.0: /);
+    expect(issues({ addresses: ['192.0.2.1'], zones: [] })).toEqual([
+      'zones: expected at least one zone: name built-in zones or add customZones',
+    ]);
   });
 
   it('rejects dead lists and duplicate ids among custom zones', () => {
