@@ -8,6 +8,8 @@
  *   `x-amz-copy-source-if-match`. The front evaluates the condition against the stored ETag and
  *   answers 412 PreconditionFailed like S3, and hands s3rver a source it decodes correctly.
  */
+
+import type { BinaryLike, CipherKey } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import { createRequire } from 'node:module';
@@ -23,7 +25,35 @@ interface S3rverServer {
   close(): Promise<void>;
 }
 type S3rverConstructor = new (options: Record<string, unknown>) => S3rverServer;
-const S3rver = createRequire(import.meta.url)('s3rver') as S3rverConstructor;
+const requireCjs = createRequire(import.meta.url);
+const S3rver = requireCjs('s3rver') as S3rverConstructor;
+
+/**
+ * s3rver encrypts ListObjectsV2 continuation tokens with single DES, which OpenSSL 3 only has in
+ * its legacy provider, so every truncated listing (more than 1,000 keys) fails with InternalError.
+ * Triple DES with three identical keys *is* single DES, and is in the default provider: route
+ * s3rver's "des" calls there (nothing else can ask for "des" and work, so nothing else changes).
+ */
+function allowS3rverContinuationTokens(): void {
+  const crypto = requireCjs('node:crypto') as typeof import('node:crypto');
+  const marker = Symbol.for('watchkeeper.s3rver-des');
+  const patched = crypto as unknown as Record<symbol, boolean>;
+  if (patched[marker]) return;
+  patched[marker] = true;
+  const { createCipheriv, createDecipheriv } = crypto;
+  const tripled = (key: unknown): Buffer => {
+    const single = Buffer.from(key as Uint8Array);
+    return Buffer.concat([single, single, single]);
+  };
+  crypto.createCipheriv = ((algorithm: string, key: CipherKey, iv: BinaryLike | null, options?: unknown) =>
+    algorithm === 'des'
+      ? createCipheriv('des-ede3-cbc', tripled(key), iv)
+      : createCipheriv(algorithm, key, iv, options as undefined)) as typeof crypto.createCipheriv;
+  crypto.createDecipheriv = ((algorithm: string, key: CipherKey, iv: BinaryLike | null, options?: unknown) =>
+    algorithm === 'des'
+      ? createDecipheriv('des-ede3-cbc', tripled(key), iv)
+      : createDecipheriv(algorithm, key, iv, options as undefined)) as typeof crypto.createDecipheriv;
+}
 
 /** Options for `startLocalS3`. */
 export interface LocalS3Options {
@@ -89,6 +119,7 @@ function headEtag(upstream: AddressInfo, bucket: string, key: string): Promise<s
 
 /** Starts s3rver (and the front when asked) with the given buckets. */
 export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
+  allowS3rverContinuationTokens();
   const directory = await mkdtemp(path.join(tmpdir(), 'watchkeeper-s3-'));
   const server = new S3rver({
     address: '127.0.0.1',
