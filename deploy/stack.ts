@@ -135,10 +135,11 @@ function commonStatements(): IamStatement[] {
 }
 
 function jobStatements(job: AnyJobDefinition, section: unknown): IamStatement[] {
-  const own = section === undefined || !job.permissions ? [] : job.permissions(section);
-  // Without a section the job still gets its permissions for a manual invoke with overrides.
-  const fallback = section === undefined && job.permissions ? job.permissions(job.schema.parse({})) : [];
-  return [...commonStatements(), ...own, ...fallback];
+  if (!job.permissions) return commonStatements();
+  // Without a section, a job whose defaults are valid (check-instances: every instance) still gets
+  // its permissions for manual invokes; one that needs targets (buckets, say) gets none.
+  const parsed = section === undefined ? job.schema.safeParse({}) : { success: true as const, data: section };
+  return [...commonStatements(), ...(parsed.success ? job.permissions(parsed.data) : [])];
 }
 
 function role(functionKey: string, stage: string, statements: IamStatement[]): Json {

@@ -1,0 +1,204 @@
+/**
+ * The generated CloudFormation, read from a real `sls package` (offline, no credentials), checked
+ * against watchkeeper.yml and against what each function's bundle really sends: a role may hold
+ * no action its code does not use, and must hold every action it does.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { type BuildOptions, build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobs } from '#functions/registry.ts';
+import { readConfigFile, validateConfig } from '#shared/config/load.ts';
+import { actionsForCommand } from '../../deploy/iam-actions.ts';
+import { buildStack, logicalName } from '../../deploy/stack.ts';
+
+const exec = promisify(execFile);
+const root = resolve(import.meta.dirname, '../..');
+
+interface Template {
+  Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+}
+interface Statement {
+  Action: string[];
+  Resource: unknown;
+}
+
+let directory: string;
+let template: Template;
+
+beforeAll(async () => {
+  directory = await mkdtemp(join(tmpdir(), 'wk-package-'));
+  const env = {
+    ...process.env,
+    AWS_ACCESS_KEY_ID: '',
+    AWS_SECRET_ACCESS_KEY: '',
+    AWS_PROFILE: 'watchkeeper-none',
+  };
+  await exec('npx', ['sls', 'package', '--stage', 'test', '--package', directory], {
+    cwd: root,
+    env,
+    timeout: 240_000,
+  });
+  template = JSON.parse(
+    await readFile(join(directory, 'cloudformation-template-update-stack.json'), 'utf8'),
+  ) as Template;
+}, 300_000);
+
+afterAll(async () => {
+  await rm(directory, { recursive: true, force: true });
+});
+
+function functionResource(job: string) {
+  const resource = Object.values(template.Resources).find(
+    (candidate) =>
+      candidate.Type === 'AWS::Lambda::Function' &&
+      candidate.Properties['FunctionName'] === `watchkeeper-test-${job}`,
+  );
+  if (!resource) throw new Error(`no function for ${job} in the template`);
+  return resource;
+}
+
+function roleStatements(job: string): Statement[] {
+  const role = template.Resources[`${logicalName(job)}Role`];
+  const policies = (role?.Properties['Policies'] ?? []) as Array<{
+    PolicyDocument: { Statement: Statement[] };
+  }>;
+  return policies.flatMap((policy) => policy.PolicyDocument.Statement);
+}
+
+/** The SDK operations a handler's bundle contains, from esbuild's metafile with the deploy options. */
+async function bundledOperations(entry: string): Promise<Array<{ client: string; operation: string }>> {
+  const options = createRequire(import.meta.url)('../../deploy/esbuild.cjs')({
+    serviceDir: root,
+  }) as BuildOptions & {
+    exclude?: unknown;
+    outputFileExtension?: unknown;
+  };
+  const { exclude: _exclude, outputFileExtension: _extension, ...esbuildOptions } = options;
+  const result = await build({
+    ...esbuildOptions,
+    entryPoints: [join(root, entry)],
+    absWorkingDir: root,
+    write: false,
+    metafile: true,
+    outdir: directory,
+    logLevel: 'silent',
+  });
+  const operations = [];
+  // Modules esbuild parsed but tree-shook away have no bytes in the output: only count what ships.
+  const shipped = Object.values(result.metafile.outputs).flatMap((output) =>
+    Object.entries(output.inputs)
+      .filter(([, input]) => input.bytesInOutput > 0)
+      .map(([path]) => path),
+  );
+  for (const input of shipped) {
+    const match = /@aws-sdk\/(client-[a-z0-9-]+)\/dist-es\/commands\/([A-Za-z0-9]+)Command\.js$/.exec(input);
+    if (match?.[1] && match[2]) operations.push({ client: match[1], operation: match[2] });
+  }
+  return operations;
+}
+
+describe('sls package template', () => {
+  it('has one arm64 nodejs22.x function per job, each with its own role', () => {
+    const roles = new Set<unknown>();
+    for (const job of jobs) {
+      const resource = functionResource(job.name);
+      expect(resource.Properties['Runtime']).toBe('nodejs22.x');
+      expect(resource.Properties['Architectures']).toEqual(['arm64']);
+      roles.add(JSON.stringify(resource.Properties['Role']));
+    }
+    expect(roles.size).toBe(jobs.length);
+  });
+
+  it('schedules exactly the jobs configured in watchkeeper.yml, with their expressions', async () => {
+    const loaded = validateConfig(
+      await readConfigFile(join(root, 'watchkeeper.yml')),
+      jobs,
+      'watchkeeper.yml',
+    );
+    const rules = Object.values(template.Resources).filter(
+      (resource) => resource.Type === 'AWS::Events::Rule',
+    );
+    const expected = jobs
+      .map((job) => (loaded.sections[job.section] as { schedule?: string | false } | undefined)?.schedule)
+      .filter((schedule): schedule is string => typeof schedule === 'string')
+      .sort();
+    expect(rules.map((rule) => rule.Properties['ScheduleExpression']).sort()).toEqual(expected);
+  });
+
+  it('creates the topic, the state table with TTL, and Errors and missed-run alarms to the topic', () => {
+    expect(template.Resources['AlertTopic']?.Type).toBe('AWS::SNS::Topic');
+    expect(template.Resources['StateTable']?.Properties).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+    for (const job of jobs) {
+      const errors = template.Resources[`${logicalName(job.name)}ErrorsAlarm`];
+      expect(errors?.Properties).toMatchObject({
+        MetricName: 'Errors',
+        AlarmActions: [{ Ref: 'AlertTopic' }],
+      });
+    }
+    const missed = Object.values(template.Resources).filter(
+      (resource) =>
+        resource.Type === 'AWS::CloudWatch::Alarm' && resource.Properties['MetricName'] === 'Invocations',
+    );
+    expect(missed.length).toBeGreaterThan(0);
+    for (const alarm of missed) {
+      expect(alarm.Properties).toMatchObject({
+        TreatMissingData: 'breaching',
+        ComparisonOperator: 'LessThanThreshold',
+      });
+    }
+  });
+
+  it('gives no function a wildcard action', () => {
+    for (const job of jobs) {
+      for (const statement of roleStatements(job.name)) {
+        for (const action of statement.Action) expect(action, `${job.name}: ${action}`).not.toMatch(/\*/);
+      }
+    }
+  });
+
+  it.each(jobs.map((job) => job.name))('grants %s exactly the actions its bundle sends', async (job) => {
+    const granted = new Set(
+      roleStatements(job)
+        .flatMap((statement) => statement.Action)
+        .filter((action) => !action.startsWith('logs:')),
+    );
+    const required = new Set<string>();
+    const allowed = new Set<string>();
+    for (const { client, operation } of await bundledOperations(`functions/${job}/handler.ts`)) {
+      const rule = actionsForCommand(client, operation);
+      for (const action of rule.required) required.add(action);
+      for (const action of [...rule.required, ...(rule.optional ?? [])]) allowed.add(action);
+    }
+    expect(
+      [...required].filter((action) => !granted.has(action)),
+      `${job} lacks`,
+    ).toEqual([]);
+    expect(
+      [...granted].filter((action) => !allowed.has(action)),
+      `${job} is granted but never sends`,
+    ).toEqual([]);
+  });
+});
+
+describe('buildStack', () => {
+  it('subscribes the alert email only when the alertEmail parameter is given', async () => {
+    const configPath = join(root, 'watchkeeper.yml');
+    const without = await buildStack({ configPath, stage: 'test' });
+    const withEmail = await buildStack({ configPath, stage: 'test', alertEmail: 'ops@example.com' });
+    const resources = (stack: Awaited<ReturnType<typeof buildStack>>) =>
+      stack.resources['Resources'] as Record<string, { Properties: Record<string, unknown> }>;
+    expect(resources(without)['AlertEmailSubscription']).toBeUndefined();
+    expect(resources(withEmail)['AlertEmailSubscription']?.Properties).toMatchObject({
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+    });
+  });
+});
