@@ -156,7 +156,7 @@ export function assessConversation(
         'unknown',
         relay.decidedBy === 'MAIL'
           ? `Could not tell whether ${at} is an open relay: it refused the test sender (${relay.reply}); set relaySender to an address it accepts.`
-          : `Could not tell whether ${at} is an open relay: it answered the test recipient with a temporary error (${relay.reply}).`,
+          : `Could not tell whether ${at} is an open relay: it refused the test recipient for another reason or only for now (${relay.reply}); check heloName and relaySender if this persists.`,
         { relay },
       ),
     );

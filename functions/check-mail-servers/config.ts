@@ -107,7 +107,8 @@ export const mailServersSchema = z
       .int()
       .min(0)
       .max(300_000)
-      .default(5_000)
+      // Above Postfix postscreen's 6 s greet wait, so a first contact through postscreen is not flagged.
+      .default(10_000)
       .describe('A complete greeting slower than this is smtp.slow-banner (ms)'),
     ipv6: z.boolean().default(false).describe('Also probe the IPv6 addresses (AAAA) of host names'),
     concurrency: z.number().int().min(1).max(50).default(5).describe('Conversations held at once'),

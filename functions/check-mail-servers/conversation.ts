@@ -249,12 +249,19 @@ function mailRefusalVerdict(reply: SmtpReply): RelayResult['verdict'] {
   return 'inconclusive';
 }
 
+/**
+ * Postfix (and others, delaying rejections to RCPT) refuse there for reasons that say nothing about
+ * relaying: this probe's HELO name, its address, or the test sender. Then the test is inconclusive.
+ */
+const NOT_ABOUT_RELAYING = /(helo command|client host|sender address) rejected/i;
+
 /** 2xx relays; 5xx refuses; 4xx is a refusal only when it says it is about relaying (soft_bounce). */
 function rcptVerdict(reply: SmtpReply): RelayResult['verdict'] {
   if (reply.code >= 200 && reply.code < 300) return 'open';
-  if (reply.code >= 500) return 'closed';
   // The recipient address is often echoed (<relay-test@…>): match the refusal wording, not the address.
   const text = reply.lines.join(' ').replace(/<[^>]*>/g, '');
+  if (NOT_ABOUT_RELAYING.test(text)) return 'inconclusive';
+  if (reply.code >= 500) return 'closed';
   if (/\b4\.7\.1\b/.test(text) || /relay(ing)?( access)? (denied|not permitted|prohibited)/i.test(text))
     return 'closed';
   return 'inconclusive';

@@ -17,7 +17,7 @@ describe('mailServers schema', () => {
       heloName: 'watchkeeper-probe.example.net',
       relaySender: 'watchkeeper-probe@example.org',
       relayRecipient: 'relay-test@example.net',
-      slowBannerMs: 5_000,
+      slowBannerMs: 10_000,
       servers: [{ host: 'mx.example.com', ports: [25], relayTest: true }],
     });
     expect(mailServersSchema.parse({}).servers).toEqual([]);

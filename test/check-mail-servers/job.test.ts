@@ -13,7 +13,7 @@ const ptr = (octet: number, name: string): ZoneRecord => ({
 });
 
 const records: ZoneRecord[] = [
-  ...Array.from({ length: 20 }, (_, index) => ptr(index + 2, `mx${index + 2}.example.test`)),
+  ...Array.from({ length: 22 }, (_, index) => ptr(index + 2, `mx${index + 2}.example.test`)),
   { name: 'mx2.example.test', type: 'A', data: '127.0.0.2' },
   { name: 'mx3.example.test', type: 'A', data: '127.0.0.3' },
   { name: 'example.test', type: 'MX', data: { preference: 10, exchange: 'mx2.example.test' } },
@@ -320,5 +320,20 @@ describe('check-mail-servers against loopback SMTP servers', () => {
     });
     const transcript = logs.find((log) => log.message === 'SMTP conversation')?.extra?.['transcript'];
     expect(transcript).toEqual(expect.arrayContaining(['C: STARTTLS', 'S: 220 2.0.0 Ready to start TLS']));
+  });
+});
+
+describe('relay verdicts that are not about relaying', () => {
+  it('treats a RCPT refusal of the probe HELO name as inconclusive, not as a closed relay', async () => {
+    const smtp = await server(22, {
+      relayReply: '554 5.7.1 <watchkeeper-probe.example.net>: Helo command rejected: Host not found',
+    });
+    const { findings } = await run({
+      servers: [{ host: '127.0.0.22', ports: [{ port: smtp.port, mode: 'mx' }] }],
+    });
+    expect(findings.map((finding) => `${finding.code}:${finding.severity}`)).toEqual([
+      'smtp.relay-inconclusive:unknown',
+    ]);
+    expect(findings[0]?.message).toMatch(/check heloName/);
   });
 });
