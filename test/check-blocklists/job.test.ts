@@ -84,7 +84,7 @@ describe('check-blocklists against a real DNS server serving blocklist zones', (
   function section(extra: Record<string, unknown> = {}) {
     return {
       resolver: server.address,
-      timeoutMs: 200,
+      timeoutMs: 1000,
       addresses: [
         LISTED,
         { address: POLICY_ONLY, sendsMail: false, label: 'web' },
@@ -262,7 +262,6 @@ describe('check-blocklists against a real DNS server serving blocklist zones', (
   it('takes the MX hosts of a fromDns domain and checks their addresses and the domain', async () => {
     const context = testContext(definition, {
       resolver: server.address,
-      timeoutMs: 200,
       zones: ['spamhaus-zen', 'spamhaus-dbl'],
       fromDns: ['example.test', 'nomx.test'],
     });
@@ -340,7 +339,7 @@ describe('Spamhaus DQS', () => {
       definition,
       {
         resolver: server.address,
-        timeoutMs: 200,
+
         dqsKey: 'ssm:/watchkeeper/dqs-key',
         addresses: [LISTED, SERVFAILS, CLEAN],
         domains: ['example.com'],

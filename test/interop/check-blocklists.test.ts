@@ -112,7 +112,7 @@ describe('check-blocklists against rbldnsd', () => {
     beforeAll(async () => {
       const context = testContext(definition, {
         resolver,
-        timeoutMs: 300,
+        timeoutMs: 2000,
         addresses: [
           '192.0.2.10',
           { address: '192.0.2.11', sendsMail: false },
