@@ -126,6 +126,20 @@ export function testZones(): ZoneRecord[] {
     txt('viaplus.test', 'v=spf1 include:plus.viaplus.test -all'),
     txt('plus.viaplus.test', 'v=spf1 +all'),
     txt('badsyntax.test', 'v=spf1 ip4:192.0.2.300 inclde:x.test -all'),
+    // Counting traps of other linters: an IPv6-only a: target is not void, the MX hosts' address
+    // lookups are not lookups, exp= is not counted, a ptr counts but cannot be followed.
+    txt(
+      'counting.test',
+      'v=spf1 a:v6only.counting.test mx:counting.test ptr exists:%{i}.rbl.counting.test exp=explain.counting.test -all',
+    ),
+    address('v6only.counting.test', '2001:db8::66'),
+    ...Array.from({ length: 10 }, (_, index) => mx('counting.test', index, `mx${index}.counting.test`)),
+    ...Array.from({ length: 10 }, (_, index) =>
+      address(`mx${index}.counting.test`, `192.0.2.${100 + index}`),
+    ),
+    txt('explain.counting.test', 'Not authorised'),
+    txt('toomanymx.test', 'v=spf1 mx -all'),
+    ...Array.from({ length: 11 }, (_, index) => mx('toomanymx.test', index, `mx${index}.counting.test`)),
     // DMARC problems.
     txt('_dmarc.badmarc.test', 'v=DMARC1; p=block; pct=150'),
     // DKIM keys: weak, very weak, revoked.
