@@ -1,3 +1,5 @@
+import { createSocket, type Socket } from 'node:dgram';
+import * as packet from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { definition } from '#functions/check-dns/job.ts';
 import { type RunningDnsServer, startDnsServer, type ZoneRecord } from '#sandbox/dns-server.ts';
@@ -15,6 +17,10 @@ const delegation: ZoneRecord[] = [
   address('ns2.split.test', '127.0.0.3'),
   { name: 'agree.test', type: 'NS', data: 'ns1.split.test' },
   { name: 'agree.test', type: 'NS', data: 'ns2.split.test' },
+  { name: 'lame.test', type: 'NS', data: 'ns1.split.test' },
+  { name: 'lame.test', type: 'NS', data: 'ns3.lame.test' },
+  address('ns3.lame.test', '127.0.0.4'),
+  address('lame.test', '192.0.2.96'),
 ];
 const current: ZoneRecord[] = [
   mx('split.test', 10, 'mx.split.test'),
@@ -24,6 +30,7 @@ const current: ZoneRecord[] = [
   txt('_dmarc.split.test', 'v=DMARC1; p=reject'),
   address('agree.test', '192.0.2.95'),
   mx('agree.test', 10, 'mx.split.test'),
+  address('lame.test', '192.0.2.96'),
 ];
 const stale: ZoneRecord[] = [
   address('split.test', '198.51.100.90'),
@@ -35,6 +42,34 @@ const stale: ZoneRecord[] = [
 let resolver: RunningDnsServer;
 let ns1: RunningDnsServer;
 let ns2: RunningDnsServer;
+let lame: Socket;
+
+/** A server that answers from a cache, without the AA flag: a lame delegation. */
+async function startLame(port: number): Promise<Socket> {
+  const socket = createSocket('udp4');
+  socket.on('message', (message, remote) => {
+    const query = packet.decode(message);
+    const question = query.questions?.[0];
+    if (!question) return;
+    const answers: packet.Answer[] =
+      question.type === 'A'
+        ? [{ name: question.name, type: 'A', ttl: 60, class: 'IN', data: '192.0.2.96' }]
+        : [];
+    const response = packet.encode({
+      type: 'response',
+      id: query.id ?? 0,
+      flags: 0,
+      questions: [question],
+      answers,
+    });
+    socket.send(response, remote.port, remote.address);
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(port, '127.0.0.4', () => resolve());
+  });
+  return socket;
+}
 
 /** Starts ns1 and ns2 on one port (the job asks every NS address on the same port). */
 async function startPair(): Promise<[RunningDnsServer, RunningDnsServer]> {
@@ -53,10 +88,12 @@ async function startPair(): Promise<[RunningDnsServer, RunningDnsServer]> {
 beforeAll(async () => {
   [ns1, ns2] = await startPair();
   resolver = await startDnsServer({ records: [...delegation, ...current] });
+  lame = await startLame(ns1.port);
 });
 
 afterAll(async () => {
   await Promise.all([resolver.close(), ns1.close(), ns2.close()]);
+  await new Promise<void>((resolve) => lame.close(() => resolve()));
 });
 
 async function run(domains: unknown[]): Promise<Finding[]> {
@@ -97,6 +134,14 @@ describe('authoritative: true', () => {
     ]);
     expect(findings.map((finding) => finding.code)).toEqual(['dns.ok']);
     expect(findings[0]?.message).toContain('the same answers from all 2 authoritative server addresses');
+  });
+
+  it('reports an NS that answers without authority as a lame delegation (unknown)', async () => {
+    const findings = await run([{ name: 'lame.test', records: { A: ['192.0.2.96'] } }]);
+    expect(findings.map((finding) => `${finding.code}|${finding.subject}|${finding.severity}`)).toEqual([
+      'dns.lookup-failed|NS ns3.lame.test (127.0.0.4)|unknown',
+    ]);
+    expect(findings[0]?.message).toContain('lame delegation');
   });
 
   it('reports an NS that does not answer as unknown', async () => {

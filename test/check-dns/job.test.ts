@@ -132,6 +132,16 @@ describe('expected records', () => {
     expect(only(findings, 'dns.lookup-failed').data).toMatchObject({ reason: 'servfail' });
   });
 
+  it('reports REFUSED as dns.lookup-failed (unknown), never as a missing DMARC record', async () => {
+    const findings = await run([{ name: 'refused.test', mail: { acceptsMail: false } }]);
+    expect(findings.map((finding) => finding.code)).not.toContain('mail.dmarc-missing');
+    expect(findings.find((finding) => finding.subject === 'DMARC')).toMatchObject({
+      code: 'dns.lookup-failed',
+      severity: 'unknown',
+      data: { reason: 'refused' },
+    });
+  });
+
   it('reports a server that never answers as a timeout (unknown)', async () => {
     const findings = await run([{ name: 'silent.test', records: { A: ['192.0.2.1'] }, mail: {} }]);
     expect(findings.every((finding) => finding.severity === 'unknown')).toBe(true);
