@@ -27,12 +27,16 @@ export const tagFilterField = z
 // and again on the instance.
 const mountPointField = z
   .string()
-  .regex(/^\/[A-Za-z0-9._/-]+$/, 'expected an absolute mount point of letters, digits, ".", "_", "-" and "/"')
-  .refine((value) => !/(^|\/)\.{1,2}(\/|$)|\/\/|\/$/.test(value), {
-    message: 'expected a normalised path (no "..", ".", "//" or trailing "/")',
-  })
-  .refine((value) => value !== '/boot' && !value.startsWith('/boot/'), {
-    message: 'the root and boot file systems are never frozen',
+  .superRefine((value, ctx) => {
+    // One message per bad value, the most specific one.
+    const problem = !/^\/[A-Za-z0-9._/-]+$/.test(value)
+      ? 'expected an absolute mount point of letters, digits, ".", "_", "-" and "/" (never "/")'
+      : /(^|\/)\.{1,2}(\/|$)|\/\/|\/$/.test(value)
+        ? 'expected a normalised path (no "..", ".", "//" or trailing "/")'
+        : value === '/boot' || value.startsWith('/boot/')
+          ? 'the root and boot file systems are never frozen'
+          : undefined;
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
   })
   .describe('Mount point of a data file system on the snapshotted volumes, e.g. "/var/lib/mysql"');
 
@@ -108,16 +112,18 @@ export const onFreezeFailureField = z
   .describe('"crash-consistent" snapshots anyway (and says so), "skip" makes no snapshot');
 
 const extraTagsField = z
-  .record(
-    z
-      .string()
-      .min(1)
-      .max(127)
-      .refine((key) => !key.startsWith('aws:') && !key.startsWith('watchkeeper:'), {
-        message: 'tag keys starting with "aws:" or "watchkeeper:" are reserved',
-      }),
-    z.string().max(255),
-  )
+  .record(z.string().min(1).max(127), z.string().max(255))
+  .superRefine((tags, ctx) => {
+    for (const key of Object.keys(tags)) {
+      if (key.startsWith('aws:') || key.startsWith('watchkeeper:')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: 'tag keys starting with "aws:" or "watchkeeper:" are reserved',
+        });
+      }
+    }
+  })
   .describe('Extra tags put on every snapshot');
 
 /** Per-instance settings; anything left out comes from the section. */
@@ -170,7 +176,7 @@ export const snapshotsSchema = z
   .object({
     ...jobSectionBase('cron(0 3 * * ? *)'),
     instances: z
-      .array(z.union([instanceIdField.transform((id) => ({ id, excludeVolumeIds: [] })), instanceSchema]))
+      .array(z.preprocess((value) => (typeof value === 'string' ? { id: value } : value), instanceSchema))
       .default([])
       .describe('Instances by id ("i-0abc...") or with per-instance settings'),
     instanceTags: tagFilterField.optional().describe('Also select running instances with these tags'),

@@ -16,6 +16,7 @@ import {
   EC2Client,
   type Filter,
   type Snapshot,
+  type Tag,
 } from '@aws-sdk/client-ec2';
 import {
   CancelCommandCommand,
@@ -36,7 +37,7 @@ export type AgentBehaviour =
   | 'execution-timeout'
   | 'hang'
   | 'watchdog-fired'
-  | { invisiblePolls?: number; throttledPolls?: number; then: AgentBehaviour };
+  | { invisiblePolls?: number; throttledPolls?: number; next: AgentBehaviour };
 
 /** A simulated instance. */
 export interface FakeInstance {
@@ -142,7 +143,7 @@ export function fakeAws(options: {
         !(input.InstanceSpecification?.ExcludeBootVolume && volume.device === '/dev/xvda'),
     );
     const tags = Object.fromEntries(
-      (input.TagSpecifications?.[0]?.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? '']),
+      (input.TagSpecifications?.[0]?.Tags ?? []).map((tag: Tag) => [tag.Key ?? '', tag.Value ?? '']),
     );
     const made = volumes.map((volume) => {
       counter += 1;
@@ -197,7 +198,9 @@ export function fakeAws(options: {
   ec2.on(DescribeImagesCommand).callsFake((input) => {
     events.push('ec2:DescribeImages');
     const wanted = new Set(
-      input.Filters?.find((filter) => filter.Name === 'block-device-mapping.snapshot-id')?.Values ?? [],
+      (input.Filters as Filter[] | undefined)?.find(
+        (filter) => filter.Name === 'block-device-mapping.snapshot-id',
+      )?.Values ?? [],
     );
     return {
       Images: images
@@ -222,7 +225,7 @@ export function fakeAws(options: {
     events.push(`ec2:CopySnapshot ${input.SourceSnapshotId}`);
     counter += 1;
     const tags = Object.fromEntries(
-      (input.TagSpecifications?.[0]?.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? '']),
+      (input.TagSpecifications?.[0]?.Tags ?? []).map((tag: Tag) => [tag.Key ?? '', tag.Value ?? '']),
     );
     const id = `snap-copy${String(counter).padStart(4, '0')}`;
     snapshots.push({ id, volumeId: 'vol-ffffffff', state: 'pending', start: new Date(time), tags });
@@ -261,7 +264,7 @@ export function fakeAws(options: {
       }
       if (command.polls <= invisible + throttled)
         throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
-      behaviour = behaviour.then;
+      behaviour = behaviour.next;
     }
     const line = (fields: string) => `WATCHKEEPER phase=${command.phase} run=${command.runId} ${fields}\n`;
     const epoch = Math.floor(time / 1000);
@@ -320,6 +323,7 @@ export function fakeAws(options: {
       case 'hang':
         return { Status: 'InProgress', StatusDetails: 'InProgress', ResponseCode: -1 };
     }
+    throw new Error(`test: unknown agent behaviour ${JSON.stringify(behaviour)}`);
   });
 
   ssm.on(CancelCommandCommand).callsFake((input) => {

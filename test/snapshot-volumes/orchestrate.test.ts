@@ -148,8 +148,8 @@ describe('snapshot-volumes orchestration', () => {
     const fake = setup([
       {
         ...DB,
-        freeze: { invisiblePolls: 3, throttledPolls: 2, then: 'ok' },
-        thaw: { invisiblePolls: 1, then: 'ok' },
+        freeze: { invisiblePolls: 3, throttledPolls: 2, next: 'ok' },
+        thaw: { invisiblePolls: 1, next: 'ok' },
       },
     ]);
     const outcome = await runSnapshots(context({ instances: [DB.id], freeze: FSFREEZE }), fake.deps());
