@@ -4,6 +4,7 @@
  */
 import type { AnyJobDefinition } from '#shared/job.ts';
 import { definition as checkBlocklists } from './check-blocklists/job.ts';
+import { definition as checkCertificates } from './check-certificates/job.ts';
 import { definition as checkDns } from './check-dns/job.ts';
 import { definition as checkInstances } from './check-instances/job.ts';
 import { definition as checkMailServers } from './check-mail-servers/job.ts';
@@ -11,6 +12,7 @@ import { definition as checkMailServers } from './check-mail-servers/job.ts';
 /** All jobs, in the order `watchkeeper list` prints them. Add one line per job. */
 // biome-ignore format: one job per line keeps concurrent additions apart
 export const jobs: readonly AnyJobDefinition[] = [
+  checkCertificates,
   checkInstances,
   checkBlocklists,
   checkDns,

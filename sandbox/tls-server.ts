@@ -8,10 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import {
   createSecureContext,
+  createServer as createTlsServer,
   type SecureContext,
   type SecureContextOptions,
   type SecureVersion,
-  TLSSocket,
+  type TLSSocket,
 } from 'node:tls';
 import { berChildren, readBer } from '#shared/starttls/ldap.ts';
 import { MYSQL_CAPABILITIES, mysqlPacket } from '#shared/starttls/mysql.ts';
@@ -67,8 +68,8 @@ export interface RunningTlsEndpoint {
   port: number;
   /** `host:port` (IPv6 hosts in brackets). */
   address: string;
-  /** SNI names clients sent (false: none), in order. */
-  readonly servernames: (string | false)[];
+  /** SNI names clients sent, in order (connections without SNI add nothing). */
+  readonly servernames: string[];
   /** Connections accepted. */
   readonly connections: number;
   close(): Promise<void>;
@@ -103,24 +104,28 @@ export async function startTlsEndpoint(options: TlsEndpointOptions): Promise<Run
   for (const [name, chain] of Object.entries(options.sni ?? {})) {
     contexts.set(name.toLowerCase(), createSecureContext(contextOptions(normaliseChain(chain), options)));
   }
-  const servernames: (string | false)[] = [];
+  const servernames: string[] = [];
   const sockets = new Set<Socket>();
   let connections = 0;
 
-  const startTls = (socket: Socket): void => {
-    const secure = new TLSSocket(socket, {
-      isServer: true,
-      secureContext: defaultContext,
-      SNICallback: (name, callback) => callback(null, contexts.get(name.toLowerCase()) ?? defaultContext),
-      ...(options.alpn ? { ALPNProtocols: options.alpn } : {}),
-    });
+  // A non-listening tls.Server does the handshakes: sockets are handed to it after the front.
+  const tlsServer = createTlsServer({
+    ...contextOptions(main, options),
+    SNICallback: (name, callback) => {
+      servernames.push(name);
+      callback(null, contexts.get(name.toLowerCase()) ?? defaultContext);
+    },
+    ...(options.alpn ? { ALPNProtocols: options.alpn } : {}),
+  });
+  tlsServer.on('secureConnection', (secure: TLSSocket) => {
     secure.on('error', () => secure.destroy());
-    secure.on('secure', () =>
-      servernames.push((secure as TLSSocket & { servername?: string | false }).servername ?? false),
-    );
+    secure.on('data', () => undefined);
     // A probe closes after the handshake; answer the close so no socket lingers.
     secure.on('end', () => secure.end());
-    secure.on('data', () => undefined);
+  });
+  tlsServer.on('tlsClientError', (_error, secure) => secure.destroy());
+  const startTls = (socket: Socket): void => {
+    tlsServer.emit('connection', socket);
   };
 
   const server: Server = createServer((socket) => {
@@ -140,7 +145,7 @@ export async function startTlsEndpoint(options: TlsEndpointOptions): Promise<Run
     const reader = new SocketReader(socket);
     serveFront(protocol, reader, options.offerStartTls ?? true)
       .then((upgrade) => {
-        if (upgrade) startTls(reader.release());
+        if (upgrade) startTls(reader.release({ keepPending: true }));
         else socket.end();
       })
       .catch(() => socket.destroy());
@@ -270,10 +275,8 @@ async function servePop3(reader: SocketReader, offer: boolean): Promise<boolean>
 }
 
 async function serveFtp(reader: SocketReader, offer: boolean): Promise<boolean> {
-  // A multi-line greeting whose middle line starts with digits, as some banners do.
-  reader.write(
-    '220-watchkeeper sandbox FTP server\r\n220 is the answer to everything here\r\n220 Ready.\r\n',
-  );
+  // A multi-line greeting whose middle line holds digits, padded as RFC 959 §4.2 requires.
+  reader.write('220-watchkeeper sandbox FTP server\r\n 220 lines may follow, padded\r\n220 Ready.\r\n');
   for (;;) {
     const command = (await reader.readLine()).toUpperCase();
     if (command === 'AUTH TLS' && offer) {

@@ -170,7 +170,10 @@ export interface Thresholds {
 }
 
 /** The section's thresholds with the endpoint's overrides applied. */
-export function thresholdsFor(section: CertificatesSection, endpoint: EndpointConfig): Thresholds {
+export function thresholdsFor(
+  section: CertificatesSection,
+  endpoint: Partial<Pick<EndpointConfig, keyof Thresholds>>,
+): Thresholds {
   return {
     warningDays: endpoint.warningDays ?? section.warningDays,
     criticalDays: endpoint.criticalDays ?? section.criticalDays,

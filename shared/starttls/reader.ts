@@ -123,20 +123,29 @@ export class SocketReader {
     return this.#buffer.length;
   }
 
-  /** Stops reading and returns the socket, paused, for the TLS handshake. */
-  release(): Socket {
+  /**
+   * Stops reading and returns the socket, paused, for the TLS handshake. A client must not accept
+   * bytes that arrived before its ClientHello; a server (`keepPending`) gets them back on the
+   * socket, since a client may send its ClientHello right behind the upgrade request.
+   */
+  release(options: { keepPending?: boolean } = {}): Socket {
     this.#socket.off('data', this.#onData);
     this.#socket.off('end', this.#onEnd);
     this.#socket.off('close', this.#onEnd);
     this.#socket.off('error', this.#onError);
     this.#socket.pause();
     if (this.#buffer.length > 0) {
-      // Bytes before our ClientHello would be fed to the TLS layer as garbage (or, worse, be an
-      // injected plaintext response: the CVE-2011-0411 class of STARTTLS command injection).
-      throw new StartTlsError(
-        'protocol',
-        'the server sent data after agreeing to STARTTLS and before the TLS handshake',
-      );
+      if (options.keepPending) {
+        this.#socket.unshift(this.#buffer);
+        this.#buffer = Buffer.alloc(0);
+      } else {
+        // Bytes before our ClientHello would be fed to the TLS layer as garbage (or, worse, be an
+        // injected plaintext response: the CVE-2011-0411 class of STARTTLS command injection).
+        throw new StartTlsError(
+          'protocol',
+          'the server sent data after agreeing to STARTTLS and before the TLS handshake',
+        );
+      }
     }
     return this.#socket;
   }
