@@ -49,7 +49,7 @@ export function zoneFindings(health: readonly ZoneHealthResult[]): JoblessFindin
       findings.push({
         ...base,
         code: CODES.queryRefused,
-        message: `${name} refused our queries (${state.reason}); no ${what} were checked on it this run.`,
+        message: `${name} refused our queries: it ${state.reason}; no ${what} were checked on it this run.`,
       });
     } else if (state.status === 'broken') {
       findings.push({
@@ -124,7 +124,7 @@ export function targetFindings(
         code: CODES.clean,
         target: targetName(target),
         severity: 'ok',
-        message: `${displayTarget(target)} is not listed on any of the ${checked.length} blocklists checked${caveat}.`,
+        message: `${displayTarget(target)} is not listed on ${checked.length === 1 ? 'the one blocklist' : `any of the ${checked.length} blocklists`} checked${caveat}.`,
         data: {
           ...targetData(target),
           zonesChecked: checked,
@@ -174,7 +174,7 @@ function lookupFindings(target: Target, lookup: LookupResult): JoblessFinding[] 
           target: targetName(target),
           subject,
           severity: 'unknown',
-          message: `${zoneLabel(zone)} refused the lookup of ${shown} (${verdict.reason}); whether it is listed there is unknown.`,
+          message: `${zoneLabel(zone)} refused the lookup of ${shown}: it ${verdict.reason}; whether it is listed there is unknown.`,
           data: { ...data, codes: verdict.codes, reason: verdict.reason },
         },
       ];
@@ -226,7 +226,7 @@ function listingFinding(
       target: targetName(target),
       subject: zone.displayZone,
       severity,
-      message: `${shown} is in a policy list on ${zoneLabel(zone)}: ${meanings}; ${consequence} ${zone.spec.delistUrl}.${reason}`,
+      message: `${shown} is in a policy list on ${zoneLabel(zone)}: ${meanings}; ${consequence}.${reason}`,
       data: { ...data, sendsMail: sends },
     };
   }
@@ -245,9 +245,15 @@ function listingFinding(
     target: targetName(target),
     subject: zone.displayZone,
     severity: 'critical',
-    message: `${shown} is listed on ${zoneLabel(zone)}: ${meanings}. Fix the cause, then request removal at ${zone.spec.delistUrl}.${reason}`,
+    message: `${shown} is listed on ${zoneLabel(zone)}: ${meanings}. Fix the cause, then ${removal(zone)}.${reason}`,
     data,
   };
+}
+
+function removal(zone: ActiveZone): string {
+  return zone.spec.delistUrl
+    ? `request removal at ${zone.spec.delistUrl}`
+    : `ask the operator of ${zone.spec.zone} to remove it`;
 }
 
 function groupByCategory(listings: readonly Listing[]): [ListingCategory, Listing[]][] {

@@ -36,7 +36,7 @@ export function customZoneSpec(zone: CustomZoneConfig): ZoneSpec {
       zone.kind === 'domain'
         ? { domain: points ?? RFC5782_TEST_POINTS.domain }
         : { ipv4: points ?? RFC5782_TEST_POINTS.ipv4, ipv6: RFC5782_TEST_POINTS.ipv6 },
-    delistUrl: zone.delistUrl ?? `the operator of ${zone.zone}`,
+    ...(zone.delistUrl === undefined ? {} : { delistUrl: zone.delistUrl }),
     ownerCanDelist: zone.ownerCanDelist,
     refusesPublicResolvers: zone.refusesPublicResolvers,
     requiresRegisteredResolver: false,

@@ -56,8 +56,8 @@ export interface ZoneSpec {
   /** Bits of a bitmask zone that mean "refused" (URIBL's 1). */
   refusalBits?: Record<string, ErrorCode>;
   testPoints: { ipv4?: TestPoints; ipv6?: TestPoints; domain?: TestPoints };
-  /** Where the owner looks up and requests removal of a listing. */
-  delistUrl: string;
+  /** Where the owner looks up and requests removal of a listing (unknown for some custom zones). */
+  delistUrl?: string;
   /** Whether the owner can have a listing removed (false for UCEPROTECT level 2 and 3). */
   ownerCanDelist: boolean;
   /** The list refuses big public and cloud resolvers (including AWS's). */
@@ -86,7 +86,7 @@ const SPAMHAUS_ADVICE =
 const SPAMHAUS_ERRORS: Record<string, ErrorCode> = {
   '127.255.255.252': { meaning: 'typing error in the DNSBL name', refusal: false },
   '127.255.255.254': {
-    meaning: 'query through a public or cloud resolver (Spamhaus refuses them)',
+    meaning: 'query through a public or cloud resolver',
     refusal: true,
   },
   '127.255.255.255': { meaning: 'excessive number of queries (rate limited)', refusal: true },
