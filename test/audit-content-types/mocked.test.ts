@@ -1,0 +1,317 @@
+/**
+ * What s3rver does not model — SSE-KMS, storage classes and archive tiers, versioning, ACL
+ * grants, objects over 5 GB, SlowDown after retries, access errors — through aws-sdk-client-mock.
+ */
+import {
+  CopyObjectCommand,
+  GetObjectAclCommand,
+  type GetObjectAclCommandOutput,
+  HeadObjectCommand,
+  type HeadObjectCommandOutput,
+  ListObjectsV2Command,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { CHECKPOINT_PARTITION } from '#functions/audit-content-types/audit.ts';
+import { definition } from '#functions/audit-content-types/job.ts';
+import { MemoryStateStore } from '#shared/state/memory.ts';
+import { testContext } from '../support/context.ts';
+
+// Mocked clients never send, but constructing one wants a region.
+Object.assign(process.env, { AWS_REGION: 'eu-west-1' });
+const s3 = mockClient(S3Client);
+
+function s3Error(name: string, status: number): S3ServiceException {
+  return new S3ServiceException({
+    name,
+    $fault: status >= 500 ? 'server' : 'client',
+    $metadata: { httpStatusCode: status },
+    message: name,
+  });
+}
+
+function list(keys: Array<{ key: string; lastModified?: Date; size?: number }>): void {
+  s3.on(ListObjectsV2Command).resolves({
+    IsTruncated: false,
+    Contents: keys.map(({ key, lastModified, size }) => ({
+      Key: key,
+      Size: size ?? 10,
+      LastModified: lastModified ?? new Date('2026-01-01T00:00:00Z'),
+    })),
+  });
+}
+
+function headOf(key: string, output: Partial<HeadObjectCommandOutput>): void {
+  s3.on(HeadObjectCommand, { Key: key }).resolves({
+    ETag: '"e1"',
+    ContentLength: 10,
+    ContentType: 'binary/octet-stream',
+    ...output,
+  });
+}
+
+const privateAcl: Partial<GetObjectAclCommandOutput> = {
+  Owner: { ID: 'me' },
+  Grants: [{ Grantee: { Type: 'CanonicalUser', ID: 'me' }, Permission: 'FULL_CONTROL' }],
+};
+
+async function run(section: Record<string, unknown>, state?: MemoryStateStore) {
+  const ctx = testContext(definition, { buckets: [{ bucket: 'site' }], ...section }, state ? { state } : {});
+  return { ctx, outcome: await definition.run(ctx) };
+}
+
+function copies() {
+  return s3.commandCalls(CopyObjectCommand).map((call) => call.args[0].input);
+}
+
+beforeEach(() => {
+  s3.reset();
+  s3.on(GetObjectAclCommand).resolves(privateAcl);
+  s3.on(CopyObjectCommand).resolves({ CopyObjectResult: { ETag: '"e2"' } });
+});
+
+describe('fixing what s3rver cannot model', () => {
+  it('keeps SSE-KMS with the same key and the bucket key', async () => {
+    list([{ key: 'a.css' }]);
+    headOf('a.css', {
+      ServerSideEncryption: 'aws:kms',
+      SSEKMSKeyId: 'arn:aws:kms:eu-west-1:111122223333:key/1234',
+      BucketKeyEnabled: true,
+    });
+    const { outcome } = await run({ fix: true });
+    expect(copies()).toEqual([
+      expect.objectContaining({
+        CopySource: 'site/a.css',
+        CopySourceIfMatch: '"e1"',
+        ServerSideEncryption: 'aws:kms',
+        SSEKMSKeyId: 'arn:aws:kms:eu-west-1:111122223333:key/1234',
+        BucketKeyEnabled: true,
+        ContentType: 'text/css',
+      }),
+    ]);
+    expect(outcome.findings[0]?.message).toContain('SSE-KMS with the same key');
+  });
+
+  it('keeps STANDARD_IA and skips Glacier and archived Intelligent-Tiering objects', async () => {
+    list([{ key: 'ia.css' }, { key: 'cold.css' }, { key: 'tiered.css' }]);
+    headOf('ia.css', { StorageClass: 'STANDARD_IA' });
+    headOf('cold.css', { StorageClass: 'GLACIER' });
+    headOf('tiered.css', { StorageClass: 'INTELLIGENT_TIERING', ArchiveStatus: 'DEEP_ARCHIVE_ACCESS' });
+    const { outcome } = await run({ fix: true });
+    expect(copies().map((input) => [input.Key, input.StorageClass])).toEqual([['ia.css', 'STANDARD_IA']]);
+    const skipped = outcome.findings.filter((finding) => finding.code === 'content-type.fix-skipped');
+    expect(skipped.map((finding) => finding.target).sort()).toEqual([
+      's3://site/cold.css',
+      's3://site/tiered.css',
+    ]);
+    for (const finding of skipped) expect(finding.data).toMatchObject({ reason: 'archived' });
+    expect(skipped.find((finding) => finding.target === 's3://site/cold.css')?.message).toContain(
+      'must be restored',
+    );
+    // The problem itself is still reported next to the skip.
+    expect(outcome.findings.filter((finding) => finding.code === 'content-type.missing')).toHaveLength(2);
+  });
+
+  it('copies the exact version on a versioned bucket, URL-encoded', async () => {
+    list([{ key: 'dir/a b+c.js' }]);
+    headOf('dir/a b+c.js', { VersionId: 'Xy/z+1', ContentType: 'text/plain' });
+    await run({ fix: true });
+    expect(copies()[0]).toMatchObject({
+      CopySource: 'site/dir/a%20b%2Bc.js?versionId=Xy%2Fz%2B1',
+      ContentType: 'text/javascript',
+    });
+    expect(s3.commandCalls(GetObjectAclCommand)[0]?.args[0].input).toMatchObject({ VersionId: 'Xy/z+1' });
+  });
+
+  it('carries public-read grants over so a public object does not become private', async () => {
+    list([{ key: 'pub.css' }]);
+    headOf('pub.css', {});
+    s3.on(GetObjectAclCommand).resolves({
+      Owner: { ID: 'me' },
+      Grants: [
+        { Grantee: { Type: 'CanonicalUser', ID: 'me' }, Permission: 'FULL_CONTROL' },
+        {
+          Grantee: { Type: 'Group', URI: 'http://acs.amazonaws.com/groups/global/AllUsers' },
+          Permission: 'READ',
+        },
+      ],
+    });
+    const { outcome } = await run({ fix: true });
+    expect(copies()[0]).toMatchObject({
+      GrantRead: 'uri="http://acs.amazonaws.com/groups/global/AllUsers"',
+      GrantFullControl: 'id="me"',
+    });
+    expect(outcome.findings[0]?.message).toContain('ACL grants');
+  });
+
+  it('skips when the ACL cannot be read, and proceeds on buckets with ACLs disabled', async () => {
+    list([{ key: 'denied.css' }, { key: 'enforced.css' }]);
+    headOf('denied.css', {});
+    headOf('enforced.css', {});
+    s3.on(GetObjectAclCommand, { Key: 'denied.css' }).rejects(s3Error('AccessDenied', 403));
+    s3.on(GetObjectAclCommand, { Key: 'enforced.css' }).rejects(
+      s3Error('AccessControlListNotSupported', 400),
+    );
+    const { outcome } = await run({ fix: true });
+    expect(copies().map((input) => input.Key)).toEqual(['enforced.css']);
+    const skipped = outcome.findings.find((finding) => finding.code === 'content-type.fix-skipped');
+    expect(skipped).toMatchObject({ target: 's3://site/denied.css', data: { reason: 'acl-unreadable' } });
+    expect(skipped?.message).toContain('could make a public object private');
+  });
+
+  it('skips objects over 5 GB instead of failing the run', async () => {
+    list([{ key: 'huge.js', size: 6 * 1024 ** 3 }]);
+    headOf('huge.js', { ContentLength: 6 * 1024 ** 3, ContentType: 'text/plain' });
+    const { outcome } = await run({ fix: true });
+    expect(copies()).toEqual([]);
+    expect(outcome.findings.map((finding) => finding.code).sort()).toEqual([
+      'content-type.fix-skipped',
+      'content-type.mismatch',
+    ]);
+    expect(
+      outcome.findings.find((finding) => finding.code === 'content-type.fix-skipped')?.message,
+    ).toContain('6.0 GiB');
+  });
+
+  it('reports a copy that S3 refuses as skipped, not as a crash', async () => {
+    list([{ key: 'a.css' }]);
+    headOf('a.css', {});
+    s3.on(CopyObjectCommand).rejects(s3Error('AccessDenied', 403));
+    const { outcome } = await run({ fix: true });
+    expect(
+      outcome.findings.find((finding) => finding.code === 'content-type.fix-skipped')?.data,
+    ).toMatchObject({
+      reason: 'copy-failed',
+      error: 'AccessDenied',
+    });
+  });
+});
+
+describe('failures and increments', () => {
+  it('turns SlowDown that outlasted the retries into one unknown finding, not a crash', async () => {
+    list([{ key: 'a.css' }, { key: 'b.css' }, { key: 'c.css' }]);
+    headOf('a.css', { ContentType: 'text/css; charset=utf-8' });
+    s3.on(HeadObjectCommand, { Key: 'b.css' }).rejects(s3Error('SlowDown', 503));
+    s3.on(HeadObjectCommand, { Key: 'c.css' }).rejects(s3Error('SlowDown', 503));
+    const { outcome } = await run({});
+    expect(outcome.stats).toMatchObject({ objectsHealthy: 1, objectsFailed: 2 });
+    expect(outcome.findings).toEqual([
+      expect.objectContaining({
+        code: 'content-type.check-failed',
+        severity: 'unknown',
+        target: 's3://site/',
+        data: expect.objectContaining({ count: 2, errors: { SlowDown: 2 } }),
+      }),
+    ]);
+  });
+
+  it('reports a bucket it cannot list as unknown and still audits the next one', async () => {
+    s3.on(ListObjectsV2Command, { Bucket: 'locked' }).rejects(s3Error('AccessDenied', 403));
+    s3.on(ListObjectsV2Command, { Bucket: 'site' }).resolves({ Contents: [{ Key: 'x.css', Size: 1 }] });
+    headOf('x.css', { ContentType: 'text/css; charset=utf-8' });
+    const ctx = testContext(definition, { buckets: [{ bucket: 'locked' }, { bucket: 'site' }] });
+    const outcome = await definition.run(ctx);
+    expect(outcome.findings).toEqual([
+      expect.objectContaining({
+        code: 'content-type.check-failed',
+        severity: 'unknown',
+        target: 's3://locked/',
+      }),
+    ]);
+    expect(outcome.findings[0]?.message).toBe(
+      'Could not list s3://locked/ (AccessDenied), so its Content-Types were not checked.',
+    );
+    expect(outcome.stats).toMatchObject({ objectsHealthy: 1, bucketsFailed: 1 });
+  });
+
+  it('with since, HEADs only what changed after the last complete run', async () => {
+    const state = new MemoryStateStore();
+    await state.put(CHECKPOINT_PARTITION, 'site/', { lastCompleteRunAt: '2026-06-01T00:00:00.000Z' });
+    list([
+      { key: 'old.css', lastModified: new Date('2026-05-01T00:00:00Z') },
+      { key: 'new.css', lastModified: new Date('2026-06-02T00:00:00Z') },
+    ]);
+    headOf('old.css', {});
+    headOf('new.css', {});
+    const { outcome, ctx } = await run({ since: true }, state);
+    expect(s3.commandCalls(HeadObjectCommand).map((call) => call.args[0].input.Key)).toEqual(['new.css']);
+    expect(outcome.stats).toMatchObject({ objectsUnchanged: 1, objectsChecked: 1 });
+    expect(await ctx.state.get(CHECKPOINT_PARTITION, 'site/')).toEqual({
+      lastCompleteRunAt: ctx.now().toISOString(),
+    });
+  });
+
+  it('without since, audits everything even after a complete run', async () => {
+    const state = new MemoryStateStore();
+    await state.put(CHECKPOINT_PARTITION, 'site/', { lastCompleteRunAt: '2026-06-01T00:00:00.000Z' });
+    list([{ key: 'old.css', lastModified: new Date('2026-05-01T00:00:00Z') }]);
+    headOf('old.css', {});
+    const { outcome } = await run({}, state);
+    expect(outcome.stats).toMatchObject({ objectsUnchanged: 0, objectsChecked: 1, objectsWithProblems: 1 });
+  });
+
+  it('applies include and exclude globs before spending a HEAD', async () => {
+    list([
+      { key: 'static/a.css' },
+      { key: 'static/vendor/b.css' },
+      { key: 'uploads/c.css' },
+      { key: 'static/' },
+    ]);
+    headOf('static/a.css', {});
+    await run({ buckets: [{ bucket: 'site', include: ['static/**'], exclude: ['**/vendor/**'] }] });
+    expect(s3.commandCalls(HeadObjectCommand).map((call) => call.args[0].input.Key)).toEqual([
+      'static/a.css',
+    ]);
+  });
+
+  it('asks IAM for the copy permissions only when fix is on', () => {
+    const audit =
+      definition.permissions?.(
+        definition.schema.parse({ buckets: [{ bucket: 'site', prefix: 'static/' }] }),
+      ) ?? [];
+    expect(audit.flatMap((statement) => statement.actions)).toEqual([
+      's3:ListBucket',
+      's3:GetObject',
+      's3:GetObjectVersion',
+    ]);
+    expect(audit[1]?.resources).toEqual(['arn:aws:s3:::site/static/*']);
+    const fix =
+      definition.permissions?.(definition.schema.parse({ buckets: [{ bucket: 'site' }], fix: true })) ?? [];
+    expect(fix.flatMap((statement) => statement.actions)).toEqual(
+      expect.arrayContaining(['s3:PutObject', 's3:GetObjectAcl', 's3:PutObjectAcl']),
+    );
+  });
+});
+
+describe('configuration', () => {
+  it('names the field and what was expected', () => {
+    const bad = definition.schema.safeParse({
+      buckets: [{ bucket: 'Bad_Bucket' }],
+      concurrency: 0,
+      types: { js: 'javascript' },
+    });
+    expect(bad.success).toBe(false);
+    const messages = bad.error?.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`) ?? [];
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^buckets\.0\.bucket: expected an S3 bucket name/),
+        expect.stringMatching(/^concurrency: /),
+        expect.stringMatching(/^types\.js: expected a MIME type/),
+      ]),
+    );
+  });
+
+  it('fills the defaults', () => {
+    expect(definition.schema.parse({ buckets: [{ bucket: 'site' }] })).toMatchObject({
+      schedule: 'rate(1 day)',
+      fix: false,
+      sniff: false,
+      since: false,
+      concurrency: 32,
+      types: {},
+      buckets: [{ bucket: 'site', prefix: '', include: [], exclude: [] }],
+    });
+  });
+});
