@@ -3,6 +3,7 @@
  * the deploy template. Handlers import only their own job, so their bundles stay small.
  */
 import type { AnyJobDefinition } from '#shared/job.ts';
+import { definition as auditContentTypes } from './audit-content-types/job.ts';
 import { definition as checkBlocklists } from './check-blocklists/job.ts';
 import { definition as checkCertificates } from './check-certificates/job.ts';
 import { definition as checkDns } from './check-dns/job.ts';
@@ -17,4 +18,5 @@ export const jobs: readonly AnyJobDefinition[] = [
   checkBlocklists,
   checkDns,
   checkMailServers,
+  auditContentTypes,
 ];
