@@ -5,14 +5,13 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { type BuildOptions, build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobs } from '#functions/registry.ts';
 import { readConfigFile, validateConfig } from '#shared/config/load.ts';
+import { bundleHandler, shippedOperations } from '../../deploy/bundle.ts';
 import { actionsForCommand } from '../../deploy/iam-actions.ts';
 import { buildStack, logicalName } from '../../deploy/stack.ts';
 
@@ -68,38 +67,6 @@ function roleStatements(job: string): Statement[] {
     PolicyDocument: { Statement: Statement[] };
   }>;
   return policies.flatMap((policy) => policy.PolicyDocument.Statement);
-}
-
-/** The SDK operations a handler's bundle contains, from esbuild's metafile with the deploy options. */
-async function bundledOperations(entry: string): Promise<Array<{ client: string; operation: string }>> {
-  const options = createRequire(import.meta.url)('../../deploy/esbuild.cjs')({
-    serviceDir: root,
-  }) as BuildOptions & {
-    exclude?: unknown;
-    outputFileExtension?: unknown;
-  };
-  const { exclude: _exclude, outputFileExtension: _extension, ...esbuildOptions } = options;
-  const result = await build({
-    ...esbuildOptions,
-    entryPoints: [join(root, entry)],
-    absWorkingDir: root,
-    write: false,
-    metafile: true,
-    outdir: directory,
-    logLevel: 'silent',
-  });
-  const operations = [];
-  // Modules esbuild parsed but tree-shook away have no bytes in the output: only count what ships.
-  const shipped = Object.values(result.metafile.outputs).flatMap((output) =>
-    Object.entries(output.inputs)
-      .filter(([, input]) => input.bytesInOutput > 0)
-      .map(([path]) => path),
-  );
-  for (const input of shipped) {
-    const match = /@aws-sdk\/(client-[a-z0-9-]+)\/dist-es\/commands\/([A-Za-z0-9]+)Command\.js$/.exec(input);
-    if (match?.[1] && match[2]) operations.push({ client: match[1], operation: match[2] });
-  }
-  return operations;
 }
 
 describe('sls package template', () => {
@@ -172,7 +139,8 @@ describe('sls package template', () => {
     );
     const required = new Set<string>();
     const allowed = new Set<string>();
-    for (const { client, operation } of await bundledOperations(`functions/${job}/handler.ts`)) {
+    const built = await bundleHandler(`functions/${job}/handler.ts`, directory);
+    for (const { client, operation } of shippedOperations(built.metafile)) {
       const rule = actionsForCommand(client, operation);
       for (const action of rule.required) required.add(action);
       for (const action of [...rule.required, ...(rule.optional ?? [])]) allowed.add(action);
