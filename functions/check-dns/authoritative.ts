@@ -15,6 +15,8 @@ import { checkExpectation, formatRecord } from './records.ts';
 /** How to reach the zone's servers. */
 export interface AuthoritativeOptions {
   port: number;
+  /** Ask IPv6 NS addresses too (Lambda outside a dual-stack VPC cannot reach them). */
+  ipv6: boolean;
   timeoutMs: number;
   retries: number;
 }
@@ -38,10 +40,14 @@ export async function findZoneNameservers(domain: string, lookup: Lookup): Promi
     const name = labels.slice(index).join('.');
     const outcome = await lookup.query(name, 'NS');
     if (outcome.status === 'failed') return { kind: 'failed', name, detail: outcome.detail };
-    if (outcome.status === 'answer') {
-      const hosts = outcome.records.flatMap((record) => (record.type === 'NS' ? [record.value] : []));
-      return { kind: 'found', zone: name, hosts: [...new Set(hosts)].sort() };
-    }
+    // Only NS records owned by the name itself: a CNAME chain can end at another zone's apex.
+    const hosts =
+      outcome.status === 'answer'
+        ? outcome.records.flatMap((record) =>
+            record.type === 'NS' && record.name === name ? [record.value] : [],
+          )
+        : [];
+    if (hosts.length > 0) return { kind: 'found', zone: name, hosts: [...new Set(hosts)].sort() };
   }
   return { kind: 'failed', name: domain, detail: `no NS records found for ${domain} or any parent` };
 }
@@ -91,18 +97,23 @@ export async function checkAuthoritative(
   const servers: NameserverAddress[] = [];
   for (const host of zone.hosts) {
     const [a, aaaa] = await Promise.all([lookup.query(host, 'A'), lookup.query(host, 'AAAA')]);
-    const addresses = [a, aaaa].flatMap((outcome) =>
+    const families = options.ipv6 ? [a, aaaa] : [a];
+    const addresses = families.flatMap((outcome) =>
       outcome.status === 'answer'
         ? outcome.records.flatMap((record) => ('value' in record ? [record.value] : []))
         : [],
     );
     if (addresses.length === 0) {
+      const why =
+        !options.ipv6 && aaaa.status === 'answer'
+          ? 'has only IPv6 addresses and authoritativeIpv6 is off'
+          : 'has no address the resolver can find';
       findings.push(
         finding(
           domain,
           CODES.lookupFailed,
           'unknown',
-          `Nameserver ${host} of ${zone.zone} has no address the resolver can find, so it was not asked.`,
+          `Nameserver ${host} of ${zone.zone} ${why}, so it was not asked.`,
           {
             subject: `NS ${host}`,
             data: { host, zone: zone.zone, A: a.status, AAAA: aaaa.status },

@@ -119,6 +119,12 @@ export const dnsSectionSchema = z
       .describe(
         'Port the NS addresses are asked on. Only for tests and sandboxes that serve zones on a high port',
       ),
+    authoritativeIpv6: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Also ask the IPv6 addresses of NS hosts. Off by default: Lambda outside a dual-stack VPC has no IPv6 egress',
+      ),
     timeoutMs: boundedInt(100, 30_000).default(3000).describe('Per-attempt DNS timeout in milliseconds'),
     retries: boundedInt(0, 5)
       .default(2)

@@ -92,6 +92,7 @@ async function checkDomain(
       lookup,
       {
         port: config.authoritativePort,
+        ipv6: config.authoritativeIpv6,
         timeoutMs: config.timeoutMs,
         retries: config.retries,
       },

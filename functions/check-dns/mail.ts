@@ -201,7 +201,8 @@ async function checkSpf(
     tree: lint.tree,
     ...(lint.ttl === undefined ? {} : { ttl: lint.ttl }),
   };
-  const lowerBound = lint.failures.length > 0 || lint.unresolvable.length > 0 ? 'at least ' : '';
+  const lowerBound =
+    lint.failures.length > 0 || lint.unresolvable.length > 0 || lint.truncated ? 'at least ' : '';
   if (lint.errors.length > 0) {
     findings.push(
       finding(

@@ -64,6 +64,8 @@ export interface SpfLint {
   failures: SpfProblem[];
   /** Terms not followed because their domain holds macros (depends on the message). */
   unresolvable: string[];
+  /** True when the walk stopped counting at its safety cap (the count is then a lower bound). */
+  truncated: boolean;
   /**
    * What mail from an unlisted address gets: the top record's `all` (or the redirect target's),
    * `+all` reached through an include (which matches everything), or `none` when there is no
@@ -97,6 +99,7 @@ export async function lintSpf(domain: string, lookup: Lookup): Promise<SpfLint> 
     errors: [],
     failures: [],
     unresolvable: [],
+    truncated: false,
   };
   if (outcome.status === 'answer') lint.ttl = Math.min(...outcome.records.map((record) => record.ttl));
   if (outcome.status === 'failed') {
@@ -170,7 +173,8 @@ async function walkRecord(
   const count = (): boolean => {
     node.lookups += 1;
     lint.lookups += 1;
-    return lint.lookups <= WALK_LOOKUP_CAP;
+    if (lint.lookups > WALK_LOOKUP_CAP) lint.truncated = true;
+    return !lint.truncated;
   };
   for (const directive of parsed.directives) {
     if (directive.mechanism === 'all') {

@@ -21,6 +21,10 @@ const delegation: ZoneRecord[] = [
   { name: 'lame.test', type: 'NS', data: 'ns3.lame.test' },
   address('ns3.lame.test', '127.0.0.4'),
   address('lame.test', '192.0.2.96'),
+  { name: 'v6ns.test', type: 'NS', data: 'ns1.split.test' },
+  { name: 'v6ns.test', type: 'NS', data: 'ns6.v6ns.test' },
+  address('ns6.v6ns.test', '::1'),
+  address('v6ns.test', '192.0.2.97'),
 ];
 const current: ZoneRecord[] = [
   mx('split.test', 10, 'mx.split.test'),
@@ -31,6 +35,7 @@ const current: ZoneRecord[] = [
   address('agree.test', '192.0.2.95'),
   mx('agree.test', 10, 'mx.split.test'),
   address('lame.test', '192.0.2.96'),
+  address('v6ns.test', '192.0.2.97'),
 ];
 const stale: ZoneRecord[] = [
   address('split.test', '198.51.100.90'),
@@ -142,6 +147,14 @@ describe('authoritative: true', () => {
       'dns.lookup-failed|NS ns3.lame.test (127.0.0.4)|unknown',
     ]);
     expect(findings[0]?.message).toContain('lame delegation');
+  });
+
+  it('does not ask IPv6 NS addresses unless authoritativeIpv6 is set, and says so', async () => {
+    const findings = await run([{ name: 'v6ns.test', records: { A: ['192.0.2.97'] } }]);
+    expect(findings.map((finding) => `${finding.code}|${finding.subject}`)).toEqual([
+      'dns.lookup-failed|NS ns6.v6ns.test',
+    ]);
+    expect(findings[0]?.message).toContain('only IPv6 addresses and authoritativeIpv6 is off');
   });
 
   it('reports an NS that does not answer as unknown', async () => {
