@@ -55,7 +55,10 @@ const recordsField = z
 
 const senderField = z
   .object({
-    ip: ipAddressField.describe('Address mail leaves from (IPv4 or IPv6)'),
+    ip: ipAddressField
+      // An IPv4-mapped IPv6 address (::ffff:192.0.2.1) sends as IPv4: its PTR is in in-addr.arpa.
+      .transform((ip) => /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)?.[1] ?? ip)
+      .describe('Address mail leaves from (IPv4 or IPv6)'),
     hostname: hostnameField.describe('Host name the server announces in EHLO; its PTR must equal it'),
   })
   .strict();
@@ -99,7 +102,8 @@ const domainField = z
   .strict()
   .refine((domain) => domain.records !== undefined || domain.mail !== undefined, {
     message: 'expected "records" (pinned record sets) or "mail" (mail DNS checks), or both',
-  });
+  })
+  .describe('One domain: pinned record sets of the name itself, mail DNS checks, or both');
 
 /** Schema of the `dns` section. */
 export const dnsSectionSchema = z

@@ -25,6 +25,15 @@ describe('dns section schema', () => {
     });
   });
 
+  it('treats an IPv4-mapped IPv6 sender as the IPv4 address it is', () => {
+    const parsed = dnsSectionSchema.parse({
+      domains: [
+        { name: 'example.com', mail: { senders: [{ ip: '::FFFF:192.0.2.25', hostname: 'mx.example.com' }] } },
+      ],
+    });
+    expect(parsed.domains[0]?.mail?.senders[0]?.ip).toBe('192.0.2.25');
+  });
+
   it('names the field and what was expected', () => {
     expect(issues({ domains: [{ name: 'example.com', records: { SRV: ['x'] } }] })).toEqual([
       'domains.0.records: Unrecognized key: "SRV"',
