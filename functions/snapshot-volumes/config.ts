@@ -1,5 +1,5 @@
 /** The `snapshots` section: which instances, how to quiesce them, tags and retention. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { jobSectionBase } from '#shared/config/fields.ts';
 
 /** EC2 instance id. */
