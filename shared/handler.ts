@@ -6,6 +6,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { ConfigError } from './config/errors.ts';
@@ -13,7 +14,7 @@ import { notifySchema } from './config/global.ts';
 import { resolveJobConfig } from './config/resolve.ts';
 import { createDeadline } from './deadline.ts';
 import { parseInvocationEvent } from './event.ts';
-import { COMMON_CODES, type Report } from './findings.ts';
+import { COMMON_CODES, countBySeverity, type Report, SEVERITIES_WORST_FIRST } from './findings.ts';
 import type { JobDefinition, JobLogger } from './job.ts';
 import { noSecrets } from './no-secrets.ts';
 import { notifyRun, type Publisher } from './notify/notify.ts';
@@ -113,6 +114,7 @@ export function makeHandler<C>(definition: JobDefinition<C>, options: HandlerOpt
       now: now(),
       redactor,
     });
+    recordMetrics(definition.name, report);
     jobLogger.info('run finished', {
       runId: report.runId,
       status: report.status,
@@ -148,6 +150,24 @@ function embeddedConfig(): Record<string, unknown> {
     ]);
   }
   return value as Record<string, unknown>;
+}
+
+/**
+ * Findings per severity and the run's duration as CloudWatch metrics (embedded metric format on
+ * stdout: no API call, no IAM permission), namespace `watchkeeper`, dimension `job`.
+ */
+function recordMetrics(job: string, report: Report): void {
+  const metrics = new Metrics({
+    namespace: 'watchkeeper',
+    serviceName: 'watchkeeper',
+    defaultDimensions: { job },
+  });
+  const counts = countBySeverity(report.findings);
+  for (const severity of SEVERITIES_WORST_FIRST) {
+    metrics.addMetric(`findings_${severity}`, MetricUnit.Count, counts[severity]);
+  }
+  metrics.addMetric('run_duration', MetricUnit.Milliseconds, report.stats['durationMs'] ?? 0);
+  metrics.publishStoredMetrics();
 }
 
 function requireEnv(name: string): string {
