@@ -46,9 +46,17 @@ async function freePort(address: string): Promise<number> {
   return bound.port;
 }
 
-const MASTER_CF = (address: string, port: number) =>
+const MASTER_CF = (address: string, port: number, postscreen: boolean) =>
   [
-    `${address}:${port} inet n - n - - smtpd`,
+    ...(postscreen
+      ? [
+          // postscreen answers first with a `220-` teaser, waits, then hands over to smtpd.
+          `${address}:${port} inet n - n - 1 postscreen`,
+          'smtpd pass - - n - - smtpd',
+          'dnsblog unix - - n - 0 dnsblog',
+          'tlsproxy unix - - n - 0 tlsproxy',
+        ]
+      : [`${address}:${port} inet n - n - - smtpd`]),
     'pickup unix n - n 60 1 pickup',
     'cleanup unix n - n - 0 cleanup',
     'qmgr unix n - n 300 1 qmgr',
@@ -82,6 +90,7 @@ async function startPostfix(
   address: string,
   tls: { key: string; cert: string },
   extra: string[],
+  postscreen = false,
 ): Promise<Instance> {
   const dir = join(root, name);
   const etc = join(dir, 'etc');
@@ -121,7 +130,7 @@ async function startPostfix(
       '',
     ].join('\n'),
   );
-  writeFileSync(join(etc, 'master.cf'), MASTER_CF(address, port));
+  writeFileSync(join(etc, 'master.cf'), MASTER_CF(address, port, postscreen));
   execFileSync(POSTFIX, ['-c', etc, 'start'], { stdio: 'pipe' });
   await waitForListener(address, port);
   return { name, address, port, dir };
@@ -153,6 +162,7 @@ describe.skipIf(!canRun)('check-mail-servers against Postfix (needs root and the
   let dns: RunningDnsServer;
   let correct: Instance;
   let openRelay: Instance;
+  let screened: Instance;
   let findings: Finding[];
 
   beforeAll(async () => {
@@ -162,12 +172,22 @@ describe.skipIf(!canRun)('check-mail-servers against Postfix (needs root and the
     const tls = { key: leaf.keyPair.privateKeyPem, cert: leaf.pem };
     correct = await startPostfix(root, 'mx-good', '127.0.0.50', tls, ['mynetworks = 192.0.2.0/24']);
     openRelay = await startPostfix(root, 'mx-relay', '127.0.0.51', tls, ['mynetworks = 0.0.0.0/0']);
+    screened = await startPostfix(
+      root,
+      'mx-screen',
+      '127.0.0.52',
+      tls,
+      ['mynetworks = 192.0.2.0/24', 'postscreen_greet_wait = 2s', 'postscreen_greet_action = enforce'],
+      true,
+    );
     dns = await startDnsServer({
       records: [
         { name: '50.0.0.127.in-addr.arpa', type: 'PTR', data: 'mx-good.example.test' },
         { name: '51.0.0.127.in-addr.arpa', type: 'PTR', data: 'mx-relay.example.test' },
         { name: 'mx-good.example.test', type: 'A', data: '127.0.0.50' },
         { name: 'mx-relay.example.test', type: 'A', data: '127.0.0.51' },
+        { name: '52.0.0.127.in-addr.arpa', type: 'PTR', data: 'mx-screen.example.test' },
+        { name: 'mx-screen.example.test', type: 'A', data: '127.0.0.52' },
       ],
     });
     const context = testContext(definition, {
@@ -175,13 +195,15 @@ describe.skipIf(!canRun)('check-mail-servers against Postfix (needs root and the
       servers: [
         { host: 'mx-good.example.test', ports: [{ port: correct.port, mode: 'mx' }] },
         { host: 'mx-relay.example.test', ports: [{ port: openRelay.port, mode: 'mx' }] },
+        { host: 'mx-screen.example.test', ports: [{ port: screened.port, mode: 'mx' }] },
       ],
+      slowBannerMs: 1_000,
     });
     ({ findings } = await definition.run(context));
   });
 
   afterAll(async () => {
-    for (const instance of [correct, openRelay]) {
+    for (const instance of [correct, openRelay, screened]) {
       if (instance) execFileSync(POSTFIX, ['-c', join(instance.dir, 'etc'), 'stop'], { stdio: 'pipe' });
     }
     await dns?.close();
@@ -212,8 +234,18 @@ describe.skipIf(!canRun)('check-mail-servers against Postfix (needs root and the
     expect(relay[0]?.target).toBe(`mx-relay.example.test:${openRelay.port}`);
   });
 
+  it('reads the multi-line postscreen greeting to its end and reports the greet pause as slow', () => {
+    const screenedFindings = findings.filter((finding) => finding.subject === '127.0.0.52');
+    expect(screenedFindings.map((finding) => `${finding.code}:${finding.severity}`)).toEqual([
+      'smtp.slow-banner:warning',
+    ]);
+    const greeting = screenedFindings[0]?.data?.['greeting'];
+    expect(greeting).toEqual(['mx-screen.example.test ESMTP', 'mx-screen.example.test ESMTP']);
+    expect(screenedFindings[0]?.data?.['greetingMs']).toBeGreaterThan(1_000);
+  });
+
   it('never sent DATA, and always ended with RSET and QUIT, according to Postfix itself', () => {
-    for (const instance of [correct, openRelay]) {
+    for (const instance of [correct, openRelay, screened]) {
       const lines = disconnectLines(instance);
       expect(lines.length).toBe(1);
       const line = lines[0] ?? '';
