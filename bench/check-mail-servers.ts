@@ -15,7 +15,7 @@ import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod';
 import { definition } from '#functions/check-mail-servers/job.ts';
 import { startDnsServer } from '#sandbox/dns-server.ts';
 import { mapBounded } from '#shared/concurrency.ts';

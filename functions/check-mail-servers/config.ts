@@ -1,5 +1,5 @@
 /** The `mailServers` section: which SMTP servers to hold a conversation with, and how. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { hostnameField, ipAddressField, jobSectionBase, resolverField } from '#shared/config/fields.ts';
 
 /**

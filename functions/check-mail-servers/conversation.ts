@@ -134,8 +134,8 @@ export async function holdConversation(
   } catch (error) {
     observation.failure = failureOf(error, 'conversation');
   } finally {
-    observation.transcript.push(...smtp.transcript);
     await smtp.quit();
+    observation.transcript.push(...smtp.transcript);
   }
   if (target.relayTest && relayNeedsPlainConnection && !observation.failure) {
     const relay = await relayOnFreshConnection(target, settings, observation);
@@ -290,8 +290,8 @@ async function relayOnFreshConnection(
     return undefined;
   } finally {
     if (smtp) {
-      observation.transcript.push(...smtp.transcript);
       await smtp.quit();
+      observation.transcript.push(...smtp.transcript);
     }
   }
 }

@@ -319,7 +319,14 @@ describe('check-mail-servers against loopback SMTP servers', () => {
       servers: [{ host: '127.0.0.21', ports: [{ port: smtp.port, mode: 'mx' }] }],
     });
     const transcript = logs.find((log) => log.message === 'SMTP conversation')?.extra?.['transcript'];
-    expect(transcript).toEqual(expect.arrayContaining(['C: STARTTLS', 'S: 220 2.0.0 Ready to start TLS']));
+    expect(transcript).toEqual(
+      expect.arrayContaining([
+        'C: STARTTLS',
+        'S: 220 2.0.0 Ready to start TLS',
+        'C: QUIT',
+        'S: 221 2.0.0 Bye',
+      ]),
+    );
   });
 });
 
