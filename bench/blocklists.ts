@@ -13,7 +13,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod';
 import { classifyDnsblAnswer } from '#functions/check-blocklists/classify.ts';
 import { definition } from '#functions/check-blocklists/job.ts';
 import { dnsblQueryName } from '#functions/check-blocklists/query-name.ts';

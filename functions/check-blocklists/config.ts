@@ -1,6 +1,6 @@
 /** The `blocklists` section: what to look up, on which zones, through which resolver. */
 import { isIP } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   boundedInt,
   hostnameField,

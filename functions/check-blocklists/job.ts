@@ -2,9 +2,10 @@
 import { DnsClient } from '#shared/dns/client.ts';
 import type { Finding } from '#shared/findings.ts';
 import type { JobContext, JobDefinition, JobLogger, JobOutcome } from '#shared/job.ts';
-import { checkBlocklists } from './check.ts';
+import { carryOverListings } from './carry-over.ts';
+import { checkBlocklists, targetName } from './check.ts';
 import { type BlocklistsSection, blocklistsSchema, type CustomZoneConfig } from './config.ts';
-import { dqsKeyMissingFinding, targetFindings, zoneFindings } from './findings.ts';
+import { CODES, dqsKeyMissingFinding, targetFindings, zoneFindings } from './findings.ts';
 import { type ActiveZone, activateZone, createRedactor, redactDeep } from './query-name.ts';
 import { collectTargets } from './targets.ts';
 import { BUILTIN_ZONES, DEFAULT_ZONE_IDS, RFC5782_TEST_POINTS, type ZoneSpec } from './zones.ts';
@@ -71,7 +72,7 @@ async function run(context: JobContext<BlocklistsSection>): Promise<JobOutcome> 
   const redact = createRedactor(dqsKey === undefined ? [] : [dqsKey]);
   const logger = redactingLogger(context.logger, redact);
   try {
-    const outcome = await runWithKey(context, section, dqsKey, logger);
+    const outcome = await runWithKey(context, section, dqsKey, logger, redact);
     return redactDeep(outcome, redact);
   } catch (error) {
     // A crash still must not carry the key into job.failed.
@@ -94,6 +95,7 @@ async function runWithKey(
   section: BlocklistsSection,
   dqsKey: string | undefined,
   logger: JobLogger,
+  redact: (text: string) => string,
 ): Promise<JobOutcome> {
   const servers = section.resolver ?? context.global.resolver;
   const dns = new DnsClient({ servers, timeoutMs: section.timeoutMs, retries: section.retries });
@@ -119,7 +121,23 @@ async function runWithKey(
     concurrency: section.concurrency,
     deadline: context.deadline,
   });
-  findings.push(...zoneFindings(result.health), ...targetFindings(collected.targets, zones, result));
+  // Redacted before they are stored as the zones' last confirmed listings.
+  const perTarget = redactDeep(targetFindings(collected.targets, zones, result), redact);
+  const carried = await carryOverListings({
+    state: context.state,
+    now: context.now(),
+    zones,
+    targets: collected.targets.map(targetName),
+    lookups: result.lookups,
+    findings: perTarget,
+  });
+  // A target with a listing kept from an earlier run is not "clean" just because other zones are.
+  const stillListed = new Set(carried.map((finding) => finding.target));
+  findings.push(
+    ...zoneFindings(result.health),
+    ...perTarget.filter((finding) => finding.code !== CODES.clean || !stillListed.has(finding.target)),
+    ...carried,
+  );
 
   const unhealthy = result.health.filter((entry) => entry.health.status !== 'healthy');
   for (const entry of unhealthy) {
@@ -141,6 +159,7 @@ async function runWithKey(
     zonesUnusable: unhealthy.length,
     lookups: result.lookups.length,
     listings: listings.length,
+    listingsCarriedOver: carried.length,
     dnsQueries: dns.stats.queries,
     dnsAttempts: dns.stats.attempts,
     dnsTimeouts: dns.stats.timeouts,
