@@ -106,8 +106,8 @@ async function run(domains: unknown[]): Promise<Finding[]> {
     resolver: resolver.address,
     authoritative: true,
     authoritativePort: ns1.port,
-    timeoutMs: 500,
-    retries: 0,
+    timeoutMs: 3000,
+    retries: 1,
     domains,
   });
   return (await definition.run(ctx)).findings;
@@ -163,7 +163,7 @@ describe('authoritative: true', () => {
       authoritative: true,
       // Nothing listens on this port on 127.0.0.2/3: every direct query fails.
       authoritativePort: resolver.port,
-      timeoutMs: 300,
+      timeoutMs: 1500,
       retries: 0,
       domains: [{ name: 'agree.test', records: { A: ['192.0.2.95'] } }],
     });

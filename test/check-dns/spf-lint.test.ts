@@ -14,7 +14,7 @@ beforeAll(async () => {
     records: testZones(),
     misbehaviours: [{ name: 'c5.chain9.test', action: 'servfail' }],
   });
-  lookup = new Lookup(new DnsClient({ servers: [server.address], timeoutMs: 500, retries: 0 }));
+  lookup = new Lookup(new DnsClient({ servers: [server.address], timeoutMs: 3000, retries: 1 }));
 });
 
 afterAll(async () => {

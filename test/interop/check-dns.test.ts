@@ -167,7 +167,7 @@ afterAll(async () => {
 });
 
 async function run(domains: unknown[], extra: Record<string, unknown> = {}): Promise<Finding[]> {
-  const ctx = testContext(definition, { resolver, timeoutMs: 1500, retries: 0, domains, ...extra });
+  const ctx = testContext(definition, { resolver, timeoutMs: 3000, retries: 1, domains, ...extra });
   return (await definition.run(ctx)).findings;
 }
 
@@ -278,10 +278,13 @@ describe('check-dns through unbound', () => {
   });
 
   it('reports SERVFAIL and an upstream that never answers as unknown, never as missing', async () => {
-    const findings = await run([
-      { name: 'servfail.test', records: { MX: ['10 mx.servfail.test'] }, mail: {} },
-      { name: 'silent.test', records: { A: ['192.0.2.1'] } },
-    ]);
+    const findings = await run(
+      [
+        { name: 'servfail.test', records: { MX: ['10 mx.servfail.test'] }, mail: {} },
+        { name: 'silent.test', records: { A: ['192.0.2.1'] } },
+      ],
+      { timeoutMs: 1500, retries: 0 },
+    );
     expect(findings.length).toBeGreaterThan(0);
     for (const finding of findings) {
       expect(`${finding.code}:${finding.severity}`).toBe('dns.lookup-failed:unknown');
