@@ -23,6 +23,8 @@ interface ActionRule {
 const EXCEPTIONS: Record<string, ActionRule> = {
   // Bundled by the DynamoDB client for endpoint discovery, which is off unless configured.
   'dynamodb:DescribeEndpoints': { required: [] },
+  // Bundled by the S3 client for S3 Express directory buckets only (s3express:CreateSession).
+  's3:CreateSession': { required: [], optional: ['s3express:CreateSession'] },
   's3:ListObjectsV2': { required: ['s3:ListBucket'] },
   's3:ListObjectVersions': { required: ['s3:ListBucketVersions'] },
   's3:HeadBucket': { required: ['s3:ListBucket'] },
