@@ -116,7 +116,8 @@ export function servedChain(peer: DetailedPeerCertificate): X509Certificate[] {
   return chain;
 }
 
-function classifyConnectError(
+/** Classifies a connect error; an IPv6 address without a local route is the probe host's problem. */
+export function classifyConnectError(
   error: NodeJS.ErrnoException,
   address: string,
 ): { kind: ProbeFailureKind; detail: string } {

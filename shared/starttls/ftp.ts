@@ -30,7 +30,8 @@ export async function ftpStartTls(reader: SocketReader): Promise<void> {
   reader.write('AUTH TLS\r\n');
   const answer = await readFtpReply(reader);
   if (answer.code === 234) return;
-  const reason = [500, 502, 504, 534].includes(answer.code) ? 'not-offered' : 'refused';
+  // 530 is what vsftpd answers when ssl_enable is off.
+  const reason = [500, 502, 504, 530, 534].includes(answer.code) ? 'not-offered' : 'refused';
   throw new StartTlsError(
     reason,
     `the FTP server answered ${answer.code} to AUTH TLS`,
