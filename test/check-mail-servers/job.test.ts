@@ -3,6 +3,7 @@ import { definition } from '#functions/check-mail-servers/job.ts';
 import { type RunningDnsServer, startDnsServer, type ZoneRecord } from '#sandbox/dns-server.ts';
 import { createLeaf } from '#sandbox/pki.ts';
 import { type RunningSmtpServer, type SmtpServerOptions, startSmtpServer } from '#sandbox/smtp-server.ts';
+import { reverseLookupName } from '#shared/dns/names.ts';
 import type { Finding } from '#shared/findings.ts';
 import { testContext } from '../support/context.ts';
 
@@ -13,12 +14,15 @@ const ptr = (octet: number, name: string): ZoneRecord => ({
 });
 
 const records: ZoneRecord[] = [
-  ...Array.from({ length: 22 }, (_, index) => ptr(index + 2, `mx${index + 2}.example.test`)),
+  ...Array.from({ length: 23 }, (_, index) => ptr(index + 2, `mx${index + 2}.example.test`)),
   { name: 'mx2.example.test', type: 'A', data: '127.0.0.2' },
   { name: 'mx3.example.test', type: 'A', data: '127.0.0.3' },
   { name: 'example.test', type: 'MX', data: { preference: 10, exchange: 'mx2.example.test' } },
   { name: 'example.test', type: 'MX', data: { preference: 20, exchange: 'mx3.example.test' } },
   { name: 'nomx.example.test', type: 'TXT', data: 'v=spf1 -all' },
+  { name: 'dual.example.test', type: 'A', data: '127.0.0.23' },
+  { name: 'dual.example.test', type: 'AAAA', data: '::1' },
+  { name: reverseLookupName('::1'), type: 'PTR', data: 'mx23.example.test' },
 ];
 
 let dns: RunningDnsServer;
@@ -342,5 +346,23 @@ describe('relay verdicts that are not about relaying', () => {
       'smtp.relay-inconclusive:unknown',
     ]);
     expect(findings[0]?.message).toMatch(/check heloName/);
+  });
+});
+
+describe('addresses of a host name', () => {
+  it('probes the IPv6 address too when ipv6 is set, each against its own PTR', async () => {
+    const v4 = await server(23);
+    const v6 = await startSmtpServer({ host: '::1', port: v4.port, hostname: 'mx23.example.test', tls });
+    running.push(v6);
+    const section = { servers: [{ host: 'dual.example.test', ports: [{ port: v4.port, mode: 'mx' }] }] };
+    const { findings } = await run({ ...section, ipv6: true });
+    expect(findings.map((finding) => [finding.subject, finding.code]).sort()).toEqual([
+      ['127.0.0.23', 'smtp.ok'],
+      ['::1', 'smtp.ok'],
+    ]);
+    expect(findings.every((finding) => finding.target === `dual.example.test:${v4.port}`)).toBe(true);
+    expect(v6.sessions).toBe(1);
+    const { findings: v4Only } = await run(section);
+    expect(v4Only.map((finding) => finding.subject)).toEqual(['127.0.0.23']);
   });
 });
