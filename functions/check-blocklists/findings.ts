@@ -219,8 +219,8 @@ function listingFinding(
     const sends = target.kind === 'ip' && target.sendsMail;
     const severity: Severity = sends ? 'critical' : 'warning';
     const consequence = sends
-      ? "receivers that use it reject mail this address sends directly to them: send through your provider's relay, or if this is a legitimate mail server with matching PTR, request removal at"
-      : 'this matters only if it sends mail directly to other mail servers; if it ever does, request removal at';
+      ? `receivers that use it reject mail this address sends directly to them: send through your provider's relay, or if this is a legitimate mail server with matching PTR, ${removal(zone)}`
+      : `this matters only if it sends mail directly to other mail servers; if it ever does, ${removal(zone)}`;
     return {
       code: CODES.policyListed,
       target: targetName(target),

@@ -122,12 +122,18 @@ describe('check-blocklists against a real DNS server serving blocklist zones', (
         severity: 'critical',
         data: { codes: ['127.0.0.11'], sendsMail: true },
       });
+      expect(policy?.message).toMatch(
+        /reject mail this address sends directly.*request removal at https:\/\/check\.spamhaus\.org\/\./,
+      );
     });
 
     it('makes a PBL listing a warning for an address that does not send mail directly', () => {
       const [policy] = find(findings, 'blocklist.policy-listed', POLICY_ONLY);
       expect(policy?.severity).toBe('warning');
       expect(policy?.message).toMatch(/^192\.0\.2\.11 \(web\) is in a policy list/);
+      expect(policy?.message).toMatch(
+        /if it ever does, request removal at https:\/\/check\.spamhaus\.org\/\./,
+      );
       expect(find(findings, 'blocklist.listed', POLICY_ONLY)).toEqual([]);
     });
 
