@@ -366,3 +366,30 @@ describe('addresses of a host name', () => {
     expect(v4Only.map((finding) => finding.subject)).toEqual(['127.0.0.23']);
   });
 });
+
+describe('the run deadline', () => {
+  it('aborts the conversation in flight and names the servers it did not reach', async () => {
+    const silent = await server(12, { silent: true });
+    const others = [await server(13), await server(14)];
+    const context = testContext(
+      definition,
+      {
+        resolver: dns.address,
+        concurrency: 1,
+        replyTimeoutMs: 60_000,
+        servers: [silent, ...others].map((smtp) => ({
+          host: smtp.host,
+          ports: [{ port: smtp.port, mode: 'mx' }],
+        })),
+      },
+      { budgetMs: 1_000 },
+    );
+    const outcome = await definition.run(context);
+    expect(
+      outcome.findings.map((finding) => `${finding.subject} ${finding.code}:${finding.severity}`),
+    ).toEqual(['127.0.0.12 smtp.unreachable:unknown']);
+    expect(outcome.findings[0]?.message).toMatch(/deadline/);
+    expect(outcome.incomplete?.message).toMatch(/^2 of 3 mail server conversations were not started/);
+    expect(others.every((smtp) => smtp.sessions === 0)).toBe(true);
+  });
+});
