@@ -105,11 +105,13 @@ export function endpointFindings(outcome: EndpointOutcome): Finding[] {
     const leaf = first.leaf;
     const notChecked = probed.length - connected.length;
     const spread =
-      connected.length > 1
-        ? ` on all ${connected.length} addresses`
-        : notChecked > 0
-          ? ` on ${first.address}`
-          : '';
+      connected.length > 2
+        ? `, on all ${connected.length} addresses`
+        : connected.length === 2
+          ? ', on both addresses'
+          : notChecked > 0
+            ? `, on ${first.address}`
+            : '';
     findings.push({
       ...common,
       code: 'certificate.ok',
