@@ -5,9 +5,9 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import {
   type ActiveFreeze,
@@ -33,13 +33,13 @@ export interface LoopFs {
 }
 
 /** Makes, loop-attaches and mounts a sparse file system image in a temp directory. */
-export async function createLoopFs(type: 'ext4' | 'xfs'): Promise<LoopFs> {
+export async function createLoopFs(type: 'ext4' | 'xfs', sizeMb = 64): Promise<LoopFs> {
   const dir = await mkdtemp(join(tmpdir(), 'wk-freeze-'));
   const image = join(dir, 'fs.img');
   const mountPoint = join(dir, 'mnt');
   await mkdir(mountPoint);
   // XFS refuses file systems under 300 MB; the image is sparse, so this costs nothing.
-  await run('truncate', ['-s', type === 'xfs' ? '320M' : '64M', image]);
+  await run('truncate', ['-s', `${type === 'xfs' ? Math.max(320, sizeMb) : sizeMb}M`, image]);
   await run(type === 'xfs' ? 'mkfs.xfs' : 'mkfs.ext4', type === 'xfs' ? ['-q', image] : ['-q', '-F', image]);
   const { stdout } = await run('losetup', ['--find', '--show', image]);
   const device = stdout.trim();
@@ -62,22 +62,28 @@ export async function destroyLoopFs(fs: LoopFs): Promise<void> {
   await rm(fs.dir, { recursive: true, force: true });
 }
 
-/** Kills the watchdog and lock holder a hook state directory may have left, then removes it. */
+/** Disarms and kills the watchdog a hook state directory may have left (the lock holder ends on the release note), then removes it. */
 export async function destroyStateDir(stateDir: string): Promise<void> {
-  for (const file of ['watchdog.pid']) {
-    const pid = Number((await readFile(join(stateDir, file), 'utf8').catch(() => '')).trim());
-    if (Number.isInteger(pid) && pid > 0) {
-      try {
-        process.kill(-pid, 'SIGTERM');
-      } catch {
-        // Already gone.
-      }
+  const pid = Number((await readFile(join(stateDir, 'watchdog.pid'), 'utf8').catch(() => '')).trim());
+  if (Number.isInteger(pid) && pid > 0) {
+    try {
+      process.kill(-pid, 'SIGTERM');
+    } catch {
+      // Already gone.
     }
   }
   await rm(join(stateDir, 'armed'), { force: true });
-  await rm(join(stateDir, 'release'), { force: true }).then(() =>
-    rm(stateDir, { recursive: true, force: true }),
-  );
+  await writeFile(join(stateDir, 'release'), '').catch(() => undefined);
+  // A MySQL lock holder polls for the release note every 200 ms: let it see the note and exit.
+  if ((await readFile(join(stateDir, 'mysql-mode'), 'utf8').catch(() => '')).trim() === 'held') {
+    for (let waited = 0; waited < 5_000 && !existsSync(join(stateDir, 'holder.done')); waited += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  await rm(stateDir, { recursive: true, force: true });
+  // The tests make state directories as <mkdtemp wk-state-*>/hook: remove the temp parent too.
+  if (basename(dirname(stateDir)).startsWith('wk-state-'))
+    await rm(dirname(stateDir), { recursive: true, force: true });
 }
 
 /** Result of running a hook phase. */
