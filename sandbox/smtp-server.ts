@@ -48,8 +48,10 @@ export interface SmtpServerOptions {
   mailReply?: string;
   /** Reply to RCPT for a non-local recipient, e.g. `450 4.2.0 Greylisted` (overrides openRelay). */
   relayReply?: string;
-  /** Close the connection, without a reply, when this command verb arrives (e.g. `MAIL`). */
+  /** Close the connection when this command verb arrives (e.g. `MAIL`): silently, or after `closeReply`. */
   closeOnCommand?: string;
+  /** The last words before closing on `closeOnCommand`, e.g. `421 4.7.0 Too many connections`. */
+  closeReply?: string;
 }
 
 /** One command line the server received. */
@@ -231,7 +233,12 @@ class Session {
     const verb = (line.split(' ', 1)[0] ?? '').toUpperCase();
     const argument = line.slice(verb.length).trim();
     if (this.#options.closeOnCommand?.toUpperCase() === verb) {
-      this.#socket.destroy();
+      if (this.#options.closeReply) {
+        this.#write(this.#options.closeReply);
+        this.#end();
+      } else {
+        this.#socket.destroy();
+      }
       return undefined;
     }
     switch (verb) {

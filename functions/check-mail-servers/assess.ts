@@ -56,16 +56,17 @@ export function assessConversation(
   const greeting = observation.greeting;
   if (!greeting) {
     const failure = observation.failure;
-    const closed = failure?.kind === 'closed';
+    const messages: Record<string, string> = {
+      aborted: `The run's deadline stopped the conversation with ${at} before its greeting.`,
+      closed: `${at} accepted the connection but closed it without a greeting, so it receives no mail.`,
+      protocol: `${at} does not speak SMTP (${failure?.message ?? 'malformed greeting'}): is another service on this port?`,
+    };
     return [
       base(
         'smtp.unreachable',
         failure?.kind === 'aborted' ? 'unknown' : 'critical',
-        failure?.kind === 'aborted'
-          ? `The run's deadline stopped the conversation with ${at} before its greeting.`
-          : closed
-            ? `${at} accepted the connection but closed it without a greeting, so it receives no mail.`
-            : `${at} accepted the connection but sent no complete greeting within ${seconds(settings.replyTimeoutMs)}, so senders give up on it.`,
+        messages[failure?.kind ?? ''] ??
+          `${at} accepted the connection but sent no complete greeting within ${seconds(settings.replyTimeoutMs)}, so senders give up on it.`,
         { failure },
       ),
     ];

@@ -170,6 +170,7 @@ interface Introduction {
 /** EHLO, falling back to HELO for a server that does not speak ESMTP. */
 async function introduce(smtp: SmtpClient, settings: ConversationSettings): Promise<Introduction> {
   const ehlo = await smtp.ehlo(settings.heloName, settings.replyTimeoutMs);
+  closingReply(ehlo.reply, 'EHLO');
   if (ehlo.capabilities) {
     return {
       domain: ehlo.capabilities.domain,
@@ -180,6 +181,7 @@ async function introduce(smtp: SmtpClient, settings: ConversationSettings): Prom
     };
   }
   const helo = await smtp.helo(settings.heloName, settings.replyTimeoutMs);
+  closingReply(helo, 'HELO');
   if (helo.code !== 250) {
     throw new SmtpError('protocol', `the server refused both EHLO and HELO (${describeReply(helo)})`, {
       stage: 'HELO',
@@ -231,15 +233,24 @@ function describeTls(socket: TLSSocket): Pick<TlsObservation, 'protocol' | 'ciph
  */
 export async function relayProbe(smtp: SmtpClient, settings: ConversationSettings): Promise<RelayResult> {
   const mail = await smtp.command(`MAIL FROM:<${settings.relaySender}>`, settings.replyTimeoutMs);
+  closingReply(mail, 'MAIL');
   let result: RelayResult;
   if (mail.code >= 300) {
     result = { verdict: mailRefusalVerdict(mail), decidedBy: 'MAIL', reply: describeReply(mail) };
   } else {
     const rcpt = await smtp.command(`RCPT TO:<${settings.relayRecipient}>`, settings.replyTimeoutMs);
+    closingReply(rcpt, 'RCPT');
     result = { verdict: rcptVerdict(rcpt), decidedBy: 'RCPT', reply: describeReply(rcpt) };
   }
   await smtp.rset(settings.replyTimeoutMs);
   return result;
+}
+
+/** 421 means the server is closing the channel (RFC 5321 §3.8): nothing after it is an answer. */
+function closingReply(reply: SmtpReply, stage: string): void {
+  if (reply.code === 421) {
+    throw new SmtpError('closed', `the server is closing the connection: ${describeReply(reply)}`, { stage });
+  }
 }
 
 /** A refused MAIL settles the question only when the server demands authentication (or TLS) first. */

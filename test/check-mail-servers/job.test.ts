@@ -14,7 +14,7 @@ const ptr = (octet: number, name: string): ZoneRecord => ({
 });
 
 const records: ZoneRecord[] = [
-  ...Array.from({ length: 23 }, (_, index) => ptr(index + 2, `mx${index + 2}.example.test`)),
+  ...Array.from({ length: 24 }, (_, index) => ptr(index + 2, `mx${index + 2}.example.test`)),
   { name: 'mx2.example.test', type: 'A', data: '127.0.0.2' },
   { name: 'mx3.example.test', type: 'A', data: '127.0.0.3' },
   { name: 'example.test', type: 'MX', data: { preference: 10, exchange: 'mx2.example.test' } },
@@ -391,5 +391,42 @@ describe('the run deadline', () => {
     expect(outcome.findings[0]?.message).toMatch(/deadline/);
     expect(outcome.incomplete?.message).toMatch(/^2 of 3 mail server conversations were not started/);
     expect(others.every((smtp) => smtp.sessions === 0)).toBe(true);
+  });
+});
+
+describe('servers that stop talking', () => {
+  it('reports a 421 mid-conversation with the server’s own words', async () => {
+    const smtp = await server(24, {
+      closeOnCommand: 'MAIL',
+      closeReply: '421 4.7.0 mx24.example.test Error: too many connections',
+    });
+    const { findings } = await run({
+      servers: [{ host: '127.0.0.24', ports: [{ port: smtp.port, mode: 'mx' }] }],
+    });
+    expect(findings.map((finding) => `${finding.code}:${finding.severity}`)).toEqual([
+      'smtp.conversation-failed:warning',
+    ]);
+    expect(findings[0]?.message).toMatch(
+      /at MAIL \(the server is closing the connection: 421 4\.7\.0 .*too many connections\)/,
+    );
+  });
+
+  it('reports a service that does not speak SMTP', async () => {
+    const { createServer } = await import('node:net');
+    const http = createServer((socket) => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.25', resolve));
+    const address = http.address();
+    try {
+      if (address === null || typeof address === 'string') throw new Error('no port');
+      const { findings } = await run({
+        servers: [{ host: '127.0.0.25', ports: [{ port: address.port, mode: 'mx' }] }],
+      });
+      expect(findings.map((finding) => `${finding.code}:${finding.severity}`)).toEqual([
+        'smtp.unreachable:critical',
+      ]);
+      expect(findings[0]?.message).toMatch(/does not speak SMTP/);
+    } finally {
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    }
   });
 });
