@@ -1,50 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLeaf } from '#sandbox/pki.ts';
 import { type RunningSmtpServer, startSmtpServer } from '#sandbox/smtp-server.ts';
 import { SmtpClient } from '#shared/smtp/client.ts';
 import { SmtpError } from '#shared/smtp/errors.ts';
 import { authMechanisms, parseEhloReply, ReplyParser, supports } from '#shared/smtp/reply.ts';
-
-/** A self-signed certificate for mx.example.test, made with the openssl binary. */
-function selfSignedCertificate(): { key: string; cert: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'smtp-cert-'));
-  try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-        '-days',
-        '2',
-        '-subj',
-        '/CN=mx.example.test',
-        '-addext',
-        'subjectAltName=DNS:mx.example.test',
-      ],
-      { stdio: 'ignore' },
-    );
-    return {
-      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
-      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 describe('ReplyParser', () => {
   it('assembles a multi-line reply delivered one byte at a time', () => {
@@ -115,8 +76,9 @@ describe('SmtpClient against a loopback server', () => {
     return server;
   };
 
-  beforeAll(() => {
-    certificate = selfSignedCertificate();
+  beforeAll(async () => {
+    const leaf = await createLeaf(['mx.example.test'], undefined);
+    certificate = { key: leaf.keyPair.privateKeyPem, cert: leaf.pem };
   });
   afterAll(async () => {
     await Promise.all(servers.map((server) => server.close()));
