@@ -1,12 +1,14 @@
 /**
  * The audit-content-types sandbox: a demo bucket with broken and healthy objects for
- * `npm run demo`, and the local S3-compatible endpoint tests and the benchmark use: s3rver on an ephemeral
- * loopback port, optionally behind a small HTTP front that
- * - adds a fixed per-request latency (real S3 is ~10–30 ms away; loopback is not), and
- * - fills two gaps in s3rver's CopyObject that matter here: it decodes `x-amz-copy-source` with
- *   decodeURI (so `%2B` stays `%2B` and a key with `+` is "not found"), and it ignores
- *   `x-amz-copy-source-if-match`. The front evaluates the condition against the stored ETag and
- *   answers 412 PreconditionFailed like S3, and hands s3rver a source it decodes correctly.
+ * `npm run demo`, and the local S3-compatible endpoint tests and the benchmark use: s3rver on an
+ * ephemeral loopback port,
+ * - optionally with a second port that answers every request after a fixed latency (real S3 is
+ *   ~10–30 ms away; loopback is not), added inside s3rver so it costs no extra HTTP hop, and
+ * - optionally behind a small HTTP front (tests) that fills two gaps in s3rver's CopyObject that
+ *   matter here: it decodes `x-amz-copy-source` with decodeURI (so `%2B` stays `%2B` and a key
+ *   with `+` is "not found"), and it ignores `x-amz-copy-source-if-match`. The front evaluates the
+ *   condition against the stored ETag and answers 412 PreconditionFailed like S3, and hands
+ *   s3rver a source it decodes correctly.
  */
 
 import type { BinaryLike, CipherKey } from 'node:crypto';
@@ -23,6 +25,9 @@ import type { DemoPart } from './demo-part.ts';
 interface S3rverServer {
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
+  /** s3rver is a Koa application: its middleware stack and request listener. */
+  middleware: Array<(ctx: { req: http.IncomingMessage }, next: () => Promise<void>) => Promise<void>>;
+  callback(): http.RequestListener;
 }
 type S3rverConstructor = new (options: Record<string, unknown>) => S3rverServer;
 const requireCjs = createRequire(import.meta.url);
@@ -58,9 +63,9 @@ function allowS3rverContinuationTokens(): void {
 /** Options for `startLocalS3`. */
 export interface LocalS3Options {
   buckets: string[];
-  /** Delay added before every request is forwarded (milliseconds); 0 means no front at all… */
+  /** Also serve on `latencyEndpoint`, answering every request after this many milliseconds. */
   latencyMs?: number;
-  /** …unless the front is wanted for its CopyObject fidelity (tests). */
+  /** Put the CopyObject-fidelity front in front of s3rver (`endpoint` is then the front). */
   front?: boolean;
   /** Called before a copy is forwarded (tests use it to replace the object in between). */
   beforeCopy?: (bucket: string, key: string) => Promise<void>;
@@ -74,6 +79,8 @@ export interface LocalS3 {
   endpoint: string;
   /** s3rver itself, bypassing the front. */
   directEndpoint: string;
+  /** s3rver with `latencyMs` added to every request (when asked for). */
+  latencyEndpoint?: string;
   /** Requests that reached the front, by method. */
   requests: Record<string, number>;
   client(options?: { maxAttempts?: number }): S3Client;
@@ -129,21 +136,39 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     allowMismatchedSignatures: true,
     configureBuckets: options.buckets.map((name) => ({ name, configs: [] })),
   });
+  const latencyMs = options.latencyMs ?? 0;
+  let latentPort = -1;
+  if (latencyMs > 0) {
+    // First in s3rver's Koa stack, so the delay is added before any of its work.
+    server.middleware.unshift(async (ctx, next) => {
+      if (ctx.req.socket.localPort === latentPort)
+        await new Promise((resolve) => setTimeout(resolve, latencyMs));
+      await next();
+    });
+  }
   const upstream = (await server.run()) as AddressInfo;
+  let latent: http.Server | undefined;
+  let latencyEndpoint: string | undefined;
+  if (latencyMs > 0) {
+    const latentServer = http.createServer(server.callback());
+    latentServer.keepAliveTimeout = 30_000;
+    await new Promise<void>((resolve) => latentServer.listen(0, '127.0.0.1', resolve));
+    latentPort = (latentServer.address() as AddressInfo).port;
+    latencyEndpoint = `http://127.0.0.1:${latentPort}`;
+    latent = latentServer;
+  }
   const directEndpoint = `http://127.0.0.1:${upstream.port}`;
   const requests: Record<string, number> = {};
-  const latencyMs = options.latencyMs ?? 0;
   let slowDowns = options.slowDownFirst ?? 0;
   let front: http.Server | undefined;
   let endpoint = directEndpoint;
   const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
 
-  if (latencyMs > 0 || options.front || options.slowDownFirst || options.beforeCopy) {
+  if (options.front || options.slowDownFirst || options.beforeCopy) {
     front = http.createServer((request, response) => {
       const method = request.method ?? 'GET';
       requests[method] = (requests[method] ?? 0) + 1;
       const forward = async (): Promise<void> => {
-        if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
         if (slowDowns > 0) {
           slowDowns -= 1;
           const error = s3Error(503, 'SlowDown', 'Please reduce your request rate.');
@@ -200,6 +225,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   return {
     endpoint,
     directEndpoint,
+    ...(latencyEndpoint === undefined ? {} : { latencyEndpoint }),
     requests,
     client: ({ maxAttempts } = {}) => {
       const client = new S3Client({
@@ -215,6 +241,11 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     close: async () => {
       for (const client of clients) client.destroy();
       agent.destroy();
+      if (latent) {
+        const closing = latent;
+        closing.closeAllConnections();
+        await new Promise<void>((resolve) => closing.close(() => resolve()));
+      }
       if (front) {
         front.closeAllConnections();
         await new Promise<void>((resolve) => front?.close(() => resolve()));

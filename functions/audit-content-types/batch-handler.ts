@@ -11,7 +11,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { mapBounded } from '#shared/concurrency.ts';
 import { createDeadline } from '#shared/deadline.ts';
 import type { Deadline } from '#shared/job.ts';

@@ -1,5 +1,5 @@
 /** The `contentTypes` section: which buckets to audit, and whether to sniff and fix. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { jobSectionBase } from '#shared/config/fields.ts';
 
 /** A MIME type as stored in Content-Type: `type/subtype`, optionally with parameters. */
