@@ -30,6 +30,7 @@ import {
   CONSISTENCY_TAG,
   type Consistency,
   DEVICE_TAG,
+  DEVICES_TAG,
   FREEZE_MODE_TAG,
   INSTANCE_TAG,
   MANAGED_BY_TAG,
@@ -275,6 +276,7 @@ async function snapshotLocked(
       : frozen.sentAt + watchdogMs - WATCHDOG_MARGIN_MS - deps.clock(),
   );
   const bootExcluded = !settings.includeBootVolume && instance.volumes.some((volume) => volume.boot);
+  const devicesTag = devicesTagValue(volumes);
   const excludedData = instance.volumes
     .filter((volume) => !volume.boot && !volumes.includes(volume))
     .map((volume) => volume.volumeId);
@@ -302,7 +304,10 @@ async function snapshotLocked(
               TagSpecifications: [
                 {
                   ResourceType: 'snapshot',
-                  Tags: snapshotTags(ctx.runId, instance.id, expected, spec.mode, settings.tags),
+                  Tags: [
+                    ...snapshotTags(ctx.runId, instance.id, expected, spec.mode, settings.tags),
+                    ...(devicesTag === undefined ? [] : [{ Key: DEVICES_TAG, Value: devicesTag }]),
+                  ],
                 },
               ],
             }),
@@ -361,10 +366,10 @@ async function snapshotLocked(
 
   const snapshots = created ?? [];
   const devices = new Map(instance.volumes.map((volume) => [volume.volumeId, volume.deviceName]));
-  const tagFailures = await tagDevices(
+  const tagFailures = await tagAfterThaw(
     deps.ec2,
     snapshots,
-    devices,
+    devicesTag === undefined ? devices : undefined,
     consistency !== expected ? consistency : undefined,
   );
   const snapshotIds = snapshots.flatMap((snapshot) =>
@@ -393,12 +398,13 @@ async function snapshotLocked(
       freezeMode: spec.mode,
       freezeWindowMs: result.freezeWindowMs,
       ...(freeze.kind === 'not-needed' && freeze.note !== undefined ? { note: freeze.note } : {}),
-      ...(tagFailures.length > 0 ? { deviceTagFailures: tagFailures } : {}),
+      ...(tagFailures.length > 0 ? { tagFailures } : {}),
     },
   );
 
   // Retention and copies only after a successful snapshot: a broken backup must not also shrink
   // the set of good ones.
+  if (ctx.config.retention === undefined && ctx.config.copyTo.length === 0) return;
   const ours = await listOwnSnapshots(
     deps.ec2,
     [MANAGED_FILTER, { Name: `tag:${INSTANCE_TAG}`, Values: [instance.id] }],
@@ -445,23 +451,43 @@ function snapshotTags(
   ];
 }
 
-// Device names differ per snapshot, so one CreateTags each, after the thaw (outside the window).
-async function tagDevices(
+/** Tag value mapping each volume to its device ("vol-0a=/dev/xvdf,vol-0b=/dev/xvdg"), if it fits. */
+export function devicesTagValue(
+  volumes: readonly { volumeId: string; deviceName: string }[],
+): string | undefined {
+  const value = volumes.map((volume) => `${volume.volumeId}=${volume.deviceName}`).join(',');
+  return value.length <= 256 ? value : undefined;
+}
+
+// Outside the freeze window, and usually nothing to do: the device map went with CreateSnapshots.
+// Only a map too long for one tag (many volumes) needs one CreateTags per snapshot, and a
+// consistency downgrade needs one CreateTags for the whole set.
+async function tagAfterThaw(
   ec2: EC2Client,
   snapshots: readonly SnapshotInfo[],
-  devices: Map<string, string>,
+  devices: Map<string, string> | undefined,
   correctedConsistency: Consistency | undefined,
 ): Promise<string[]> {
   const failures: string[] = [];
-  for (const snapshot of snapshots) {
-    const device = devices.get(snapshot.VolumeId ?? '');
-    if (snapshot.SnapshotId === undefined || device === undefined) continue;
-    const tags: Tag[] = [{ Key: DEVICE_TAG, Value: device }];
-    if (correctedConsistency !== undefined) tags.push({ Key: CONSISTENCY_TAG, Value: correctedConsistency });
+  const ids = snapshots.flatMap((snapshot) =>
+    snapshot.SnapshotId === undefined ? [] : [snapshot.SnapshotId],
+  );
+  const tag = async (resources: string[], tags: Tag[]) => {
     try {
-      await ec2.send(new CreateTagsCommand({ Resources: [snapshot.SnapshotId], Tags: tags }));
+      await ec2.send(new CreateTagsCommand({ Resources: resources, Tags: tags }));
     } catch (error) {
-      failures.push(`${snapshot.SnapshotId}: ${errorMessage(error)}`);
+      failures.push(`${resources.join(',')}: ${errorMessage(error)}`);
+    }
+  };
+  if (correctedConsistency !== undefined && ids.length > 0) {
+    await tag(ids, [{ Key: CONSISTENCY_TAG, Value: correctedConsistency }]);
+  }
+  if (devices !== undefined) {
+    for (const snapshot of snapshots) {
+      const device = devices.get(snapshot.VolumeId ?? '');
+      if (snapshot.SnapshotId !== undefined && device !== undefined) {
+        await tag([snapshot.SnapshotId], [{ Key: DEVICE_TAG, Value: device }]);
+      }
     }
   }
   return failures;

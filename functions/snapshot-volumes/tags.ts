@@ -8,7 +8,9 @@ export const MANAGED_BY_VALUE = 'watchkeeper';
 export const RUN_ID_TAG = 'watchkeeper:run-id';
 /** Instance the volume was attached to. */
 export const INSTANCE_TAG = 'watchkeeper:instance-id';
-/** Device name of the volume on that instance, for restores. */
+/** Every volume of the set and its device ("vol-0a=/dev/xvdf,vol-0b=/dev/xvdg"), for restores. */
+export const DEVICES_TAG = 'watchkeeper:devices';
+/** Device name of the snapshot's own volume, when the set's map does not fit in one tag. */
 export const DEVICE_TAG = 'watchkeeper:device';
 /** `application` (quiesced by the hook) or `crash`. */
 export const CONSISTENCY_TAG = 'watchkeeper:consistency';

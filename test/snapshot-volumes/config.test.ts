@@ -126,7 +126,7 @@ describe('permissions', () => {
     });
     expect(
       statements.find((statement) => statement.actions.includes('ssm:SendCommand'))?.resources,
-    ).toContain('arn:aws:ssm:${AWS::Region}::document/AWS-RunShellScript');
+    ).toContain(`arn:aws:ssm:\${AWS::Region}::document/AWS-RunShellScript`);
   });
 });
 

@@ -87,7 +87,7 @@ describe('snapshot-volumes orchestration', () => {
       'watchkeeper:instance-id': DB.id,
       'watchkeeper:consistency': 'application',
       'watchkeeper:freeze-mode': 'fsfreeze',
-      'watchkeeper:device': '/dev/xvdf',
+      'watchkeeper:devices': 'vol-000000000000000a1=/dev/xvdf,vol-000000000000000a2=/dev/xvdg',
     });
     const call = fake.ec2.commandCalls(CreateSnapshotsCommand)[0]?.args[0].input;
     expect(call).toMatchObject({
@@ -361,6 +361,32 @@ describe('snapshot-volumes orchestration', () => {
     ]);
     expect(fake.events.some((event) => event.startsWith('ssm:'))).toBe(false);
     expect(tagsOf(fake, 'vol-000000000000000a0')?.['watchkeeper:consistency']).toBe('crash');
+  });
+
+  it('maps volumes to devices in one tag up to 8 volumes, and per snapshot beyond', async () => {
+    const volumes = (count: number, prefix: string) =>
+      Array.from({ length: count }, (_, index) => ({
+        volumeId: `vol-${prefix}${String(index).padStart(16, '0')}`,
+        device: `/dev/xvd${String.fromCharCode(102 + index)}`,
+      }));
+    const eight: FakeInstance = { id: 'i-00000000000000008', volumes: volumes(8, '8') };
+    const ten: FakeInstance = { id: 'i-00000000000000010', volumes: volumes(10, '9') };
+    const fake = setup([eight, ten]);
+    await runSnapshots(context({ instances: [eight.id, ten.id] }), fake.deps());
+    const ofEight = fake.snapshots.filter(
+      (snapshot) => snapshot.tags['watchkeeper:instance-id'] === eight.id,
+    );
+    expect(ofEight).toHaveLength(8);
+    expect(ofEight[0]?.tags['watchkeeper:devices']?.split(',')).toHaveLength(8);
+    expect(fake.events.filter((event) => event.startsWith(`ec2:CreateTags`))).toHaveLength(10);
+    for (const snapshot of fake.snapshots.filter(
+      (candidate) => candidate.tags['watchkeeper:instance-id'] === ten.id,
+    )) {
+      expect(snapshot.tags['watchkeeper:devices']).toBeUndefined();
+      expect(snapshot.tags['watchkeeper:device']).toBe(
+        ten.volumes.find((volume) => volume.volumeId === snapshot.volumeId)?.device,
+      );
+    }
   });
 
   it('selects instances by tag as well as by id', async () => {
