@@ -3,18 +3,12 @@
  * temporary directory, one rbldnsd in the foreground on a loopback high port, stopped afterwards.
  * Needs the `rbldnsd` package (CI installs it).
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createSocket } from 'node:dgram';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { definition } from '#functions/check-blocklists/job.ts';
-import { DnsClient } from '#shared/dns/client.ts';
 import type { Finding } from '#shared/findings.ts';
+import { type Daemon, startRbldnsd } from '../check-blocklists/daemons.ts';
 import { testContext } from '../support/context.ts';
 
-const RBLDNSD = '/usr/sbin/rbldnsd';
 const KEY = 'interopdqskey0000000000042';
 
 const FILES: Record<string, string> = {
@@ -43,14 +37,6 @@ const ZONES = [
   'multi.uribl.com:dnset:uribl',
 ];
 
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
-
 function find(findings: readonly Finding[], code: string, target: string, subject?: string): Finding[] {
   return findings.filter(
     (finding) =>
@@ -61,51 +47,14 @@ function find(findings: readonly Finding[], code: string, target: string, subjec
 }
 
 describe('check-blocklists against rbldnsd', () => {
-  let directory: string;
-  let daemon: ChildProcess;
+  let rbldnsd: Daemon;
   let resolver: string;
-  let output = '';
 
   beforeAll(async () => {
-    if (spawnSync(RBLDNSD, ['-h']).error) throw new Error(`${RBLDNSD} not found: apt-get install rbldnsd`);
-    directory = await mkdtemp(join(tmpdir(), 'watchkeeper-rbldnsd-'));
-    // rbldnsd drops privileges to its own user before it reads the zone files.
-    await chmod(directory, 0o755);
-    for (const [name, content] of Object.entries(FILES)) {
-      await writeFile(join(directory, name), content, { mode: 0o644 });
-    }
-    const port = await freeUdpPort();
-    resolver = `127.0.0.1:${port}`;
-    const user = process.getuid?.() === 0 ? ['-u', 'rbldns'] : [];
-    daemon = spawn(
-      RBLDNSD,
-      ['-n', '-4', '-b', `127.0.0.1/${port}`, '-w', directory, '-c', '0', ...user, ...ZONES],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    daemon.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    daemon.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    const probe = new DnsClient({ servers: [resolver], timeoutMs: 200, retries: 0 });
-    for (let attempt = 0; attempt < 50; attempt += 1) {
-      if (daemon.exitCode !== null) throw new Error(`rbldnsd exited: ${output}`);
-      if ((await probe.query('2.0.0.127.bl.spamcop.net', 'A')).status === 'answer') return;
-    }
-    throw new Error(`rbldnsd did not answer: ${output}`);
+    rbldnsd = await startRbldnsd(FILES, ZONES);
+    resolver = rbldnsd.address;
   });
-
-  afterAll(async () => {
-    if (daemon && daemon.exitCode === null) {
-      const exited = new Promise((resolve) => daemon.once('exit', resolve));
-      daemon.kill('SIGTERM');
-      await exited;
-    }
-    if (directory) await rm(directory, { recursive: true, force: true });
-  });
+  afterAll(() => rbldnsd?.stop());
 
   describe('public zones and custom zones', () => {
     let findings: Finding[];
