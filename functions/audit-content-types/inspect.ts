@@ -243,6 +243,11 @@ export async function inspectObject(
         data: problemData,
       });
     }
+    if (fix?.fixed === true) {
+      // The fix can only have run if the sniffed content agrees with the new type: that finding is settled too.
+      const settled = findings.findIndex((finding) => finding.code === CODES.sniffMismatch);
+      if (settled !== -1) findings.splice(settled, 1);
+    }
     if (fix !== undefined) findings.push(fixFinding(target, fix, wanted, headers.ETag, problemData));
   }
   const inspection: Inspection = {

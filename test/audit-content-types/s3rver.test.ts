@@ -130,6 +130,19 @@ describe('audit-content-types against s3rver', () => {
     const charset = findings.find((finding) => finding.code === 'content-type.charset-missing');
     expect(charset).toMatchObject({ severity: 'info', target: 's3://demo/site/', data: { count: 1 } });
     expect(stats).toMatchObject({ objectsChecked: 8, objectsHealthy: 5, objectsSniffed: 8 });
+
+    const fixRun = await definition.run(
+      testContext(definition, { buckets: [{ bucket: 'demo', prefix: 'site/' }], sniff: true, fix: true }),
+    );
+    expect(fixRun.findings.map((finding) => `${finding.code} ${finding.target}`).sort()).toEqual([
+      'content-type.charset-missing s3://demo/site/',
+      'content-type.fixed s3://demo/site/css/main.css',
+      'content-type.fixed s3://demo/site/img/logo.png',
+      'content-type.fixed s3://demo/site/js/app.js',
+    ]);
+    const logo = await s3.send(new HeadObjectCommand({ Bucket: 'demo', Key: 'site/img/logo.png' }));
+    expect(logo.ContentType).toBe('image/png');
+    expect(logo.CacheControl).toBe('public, max-age=86400');
   });
 
   it('fixes the type and keeps every other metadata field, the body and the storage class', async () => {
@@ -172,6 +185,28 @@ describe('audit-content-types against s3rver', () => {
     // The fix does not invent a charset (the bytes might not be UTF-8); that stays an info.
     expect(again.findings.map((finding) => finding.code)).toEqual(['content-type.charset-missing']);
     expect(again.stats).toMatchObject({ objectsHealthy: 1, objectsFixed: 0 });
+  });
+
+  it('does not relabel bytes that contradict the name, and does not sniff compressed assets', async () => {
+    await put('keep', 'sniff/really-a-png.css', PNG_PIXEL);
+    const { gzipSync } = await import('node:zlib');
+    await put('keep', 'sniff/app.js', gzipSync('export const a = 1;'), {
+      ContentType: 'text/javascript',
+      ContentEncoding: 'gzip',
+    });
+    const { findings, stats } = await definition.run(
+      testContext(definition, { buckets: [{ bucket: 'keep', prefix: 'sniff/' }], sniff: true, fix: true }),
+    );
+    expect(codesOf(findings, 's3://keep/sniff/really-a-png.css')).toEqual([
+      'content-type.fix-skipped',
+      'content-type.missing',
+      'content-type.sniff-mismatch',
+    ]);
+    expect(findings.find((finding) => finding.code === 'content-type.fix-skipped')?.data).toMatchObject({
+      reason: 'sniff-disagrees',
+    });
+    expect(codesOf(findings, 's3://keep/sniff/app.js')).toEqual([]);
+    expect(stats).toMatchObject({ objectsFixed: 0, objectsHealthy: 1 });
   });
 
   it('fixes keys with spaces, +, % and unicode without touching their look-alikes', async () => {
