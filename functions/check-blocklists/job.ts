@@ -15,7 +15,7 @@ const JOB = 'check-blocklists';
 /** The zones a section selects: built-in ones (default set unless named) plus custom ones. */
 export function selectZones(section: BlocklistsSection): ZoneSpec[] {
   const ids = section.zones ?? [...DEFAULT_ZONE_IDS, ...(section.registeredResolver ? ['barracuda'] : [])];
-  const builtin = ids.flatMap((id) => {
+  const builtin = [...new Set(ids)].flatMap((id) => {
     const spec = BUILTIN_ZONES[id];
     return spec ? [spec] : [];
   });

@@ -3,6 +3,7 @@ import { definition } from '#functions/check-blocklists/job.ts';
 import { type RunningDnsServer, startDnsServer, type ZoneRecord } from '#sandbox/dns-server.ts';
 import { reversedAddress } from '#shared/dns/names.ts';
 import type { Finding } from '#shared/findings.ts';
+import { MemoryStateStore } from '#shared/state/memory.ts';
 import { testContext } from '../support/context.ts';
 import { listing, testPoint, testPointV6 } from './records.ts';
 
@@ -367,6 +368,36 @@ describe('Spamhaus DQS', () => {
     const everything = JSON.stringify({ outcome, logs: context.logs }).toLowerCase();
     expect(everything).not.toContain(KEY.toLowerCase());
     expect(everything).toContain('[redacted]');
+  });
+
+  it('keeps the key out of the error when the run crashes', async () => {
+    // A store error that echoes the item it could not write, as some backends do.
+    class EchoingStore extends MemoryStateStore {
+      override async put(partition: string, key: string, value: Record<string, unknown>): Promise<void> {
+        throw new Error(`could not write ${partition}/${key}: ${JSON.stringify(value)} near ${KEY}`);
+      }
+    }
+    const context = testContext(
+      definition,
+      {
+        resolver: server.address,
+        dqsKey: 'ssm:/watchkeeper/dqs-key',
+        addresses: [LISTED],
+        zones: ['spamhaus-zen'],
+      },
+      { secrets: { 'ssm:/watchkeeper/dqs-key': KEY }, state: new EchoingStore() },
+    );
+    const error = await definition.run(context).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toMatch(/^could not write listings#check-blocklists\/spamhaus-zen/);
+    expect(
+      JSON.stringify({
+        message: (error as Error).message,
+        stack: (error as Error).stack,
+        cause: String((error as Error).cause),
+        causeStack: ((error as Error).cause as Error | undefined)?.stack,
+      }),
+    ).not.toContain(KEY);
   });
 
   it('refuses a malformed key without echoing it', async () => {
