@@ -1,11 +1,14 @@
-/** The addresses and domains a run looks up: configured ones plus those found through `fromDns`. */
+/**
+ * The addresses and domains a run looks up: configured ones plus those found through `fromDns`
+ * (MX hosts' A/AAAA addresses, found with check-dns's `findMailHosts` so both jobs read MX alike).
+ */
 import { isIP } from 'node:net';
+import { findMailHosts } from '#functions/check-dns/mail-hosts.ts';
 import { mapBounded } from '#shared/concurrency.ts';
 import type { DnsClient } from '#shared/dns/client.ts';
 import type { Finding } from '#shared/findings.ts';
 import type { Deadline } from '#shared/job.ts';
 import type { BlocklistsSection } from './config.ts';
-import { resolveMailHosts } from './mail-hosts.ts';
 
 /** An address to look up on the ip zones. */
 export interface AddressTarget {
@@ -101,29 +104,33 @@ export async function collectTargets(
   const { results, notStarted } = await mapBounded(
     fromDns,
     Math.min(section.concurrency, 10),
-    async (entry) => ({ entry, outcome: await resolveMailHosts(entry.domain, dns) }),
+    async (entry) => ({ entry, outcome: await findMailHosts(entry.domain, dns) }),
     deadline,
   );
   for (const { entry, outcome } of results) {
     const domain = entry.domain.toLowerCase().replace(/\.$/, '');
     if (entry.checkDomain) addDomain(domain, `mail domain ${domain}`);
-    if (outcome.status === 'failed') {
+    if (outcome.kind === 'failed') {
       findings.push({
         code: 'dns.lookup-failed',
         target: domain,
         severity: 'unknown',
-        message: `Could not look up the MX hosts of ${domain}, so their addresses were not checked on blocklists: ${outcome.detail}.`,
-        data: { detail: outcome.detail },
+        message: `Could not look up the MX hosts of ${domain} (${outcome.reason}), so their addresses were not checked on blocklists.`,
+        data: { reason: outcome.reason, detail: outcome.detail },
       });
       continue;
     }
-    if (outcome.status === 'none') {
+    if (outcome.kind !== 'mx') {
+      const why =
+        outcome.kind === 'null-mx'
+          ? `${domain} has a null MX (it accepts no mail)`
+          : `${domain} has no MX records (${outcome.answer === 'nxdomain' ? 'NXDOMAIN' : 'NODATA'})`;
       findings.push({
         code: 'mail.mx-missing',
         target: domain,
         severity: 'info',
-        message: `${outcome.detail}, so no MX addresses were taken from it for the blocklist check.`,
-        data: { detail: outcome.detail },
+        message: `${why}, so no MX addresses were taken from it for the blocklist check.`,
+        data: { mx: outcome.kind === 'null-mx' ? 'null' : outcome.answer },
       });
       continue;
     }
@@ -138,7 +145,7 @@ export async function collectTargets(
           subject: host.host,
           severity: 'unknown',
           message: `Could not resolve all addresses of MX host ${host.host} of ${domain}; those were not checked on blocklists.`,
-          data: { failures: host.failures, addressesFound: host.addresses },
+          data: { failures: host.failures.map((failure) => failure.detail), addressesFound: host.addresses },
         });
       } else if (host.addresses.length === 0) {
         findings.push({

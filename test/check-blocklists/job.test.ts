@@ -71,12 +71,14 @@ describe('check-blocklists against a real DNS server serving blocklist zones', (
       { name: 'mx.example.test', type: 'A', data: LISTED },
       { name: 'mx.example.test', type: 'AAAA', data: LISTED_V6 },
       { name: 'nomx.test', type: 'A', data: CLEAN },
+      { name: 'nullmx.test', type: 'MX', data: { preference: 0, exchange: '.' } },
     ];
     server = await startDnsServer({
       records,
       misbehaviours: [
         { name: `${reversedAddress(SERVFAILS)}.psbl.surriel.com`, action: 'servfail' },
         { name: '*.dnsbl-3.uceprotect.net', action: 'drop' },
+        { name: 'mxfail.test', action: 'servfail' },
       ],
     });
   });
@@ -270,7 +272,7 @@ describe('check-blocklists against a real DNS server serving blocklist zones', (
     const context = testContext(definition, {
       resolver: server.address,
       zones: ['spamhaus-zen', 'spamhaus-dbl'],
-      fromDns: ['example.test', 'nomx.test'],
+      fromDns: ['example.test', 'nomx.test', 'nullmx.test', 'mxfail.test'],
     });
     const { findings } = await definition.run(context);
     expect(find(findings, 'blocklist.listed', LISTED)[0]?.message).toMatch(
@@ -279,6 +281,11 @@ describe('check-blocklists against a real DNS server serving blocklist zones', (
     expect(find(findings, 'blocklist.listed', LISTED_V6)).toHaveLength(1);
     expect(find(findings, 'blocklist.clean', 'example.test')).toHaveLength(1);
     expect(find(findings, 'mail.mx-missing', 'nomx.test')[0]?.severity).toBe('info');
+    expect(find(findings, 'mail.mx-missing', 'nullmx.test')[0]?.message).toMatch(
+      /null MX \(it accepts no mail\)/,
+    );
+    const [failed] = find(findings, 'dns.lookup-failed', 'mxfail.test');
+    expect(failed).toMatchObject({ severity: 'unknown', data: { reason: 'servfail' } });
   });
 });
 
