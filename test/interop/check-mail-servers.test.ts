@@ -131,8 +131,16 @@ async function startPostfix(
     ].join('\n'),
   );
   writeFileSync(join(etc, 'master.cf'), MASTER_CF(address, port, postscreen));
-  execFileSync(POSTFIX, ['-c', etc, 'start'], { stdio: 'pipe' });
-  await waitForListener(address, port);
+  try {
+    execFileSync(POSTFIX, ['-c', etc, 'start'], { stdio: 'pipe' });
+    await waitForListener(address, port);
+  } catch (error) {
+    // Postfix explains itself only in its log: put the log in the failure.
+    const log = existsSync(join(dir, 'maillog'))
+      ? readFileSync(join(dir, 'maillog'), 'utf8')
+      : '(no maillog)';
+    throw new Error(`Postfix ${name} did not start on ${address}:${port}: ${String(error)}\n${log}`);
+  }
   return { name, address, port, dir };
 }
 
