@@ -245,7 +245,7 @@ function listingFinding(
     target: targetName(target),
     subject: zone.displayZone,
     severity: 'critical',
-    message: `${shown} is listed on ${zoneLabel(zone)}: ${meanings}. Fix the cause, then ${removal(zone)}.${reason}`,
+    message: `${shown} is listed on ${zoneLabel(zone)}: ${meanings}. ${zone.spec.ownerCanDelist ? `Fix the cause, then ${removal(zone)}` : 'Fix the cause; this list removes entries by itself when the abuse stops, not on request'}.${reason}`,
     data,
   };
 }

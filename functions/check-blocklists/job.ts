@@ -164,6 +164,7 @@ async function runWithKey(
     dnsAttempts: dns.stats.attempts,
     dnsTimeouts: dns.stats.timeouts,
   };
+  logger.info('blocklist check finished', stats);
   const notReached = [...collected.notReached, ...result.healthNotStarted, ...result.notStarted];
   const outcome: JobOutcome = { findings: findings.map((finding) => ({ job: JOB, ...finding })), stats };
   if (notReached.length > 0) {

@@ -255,6 +255,19 @@ describe('check-blocklists against a real DNS server serving blocklist zones', (
     });
   });
 
+  it('does not offer delisting for a custom list whose owner cannot delist', async () => {
+    const context = testContext(definition, {
+      resolver: server.address,
+      addresses: [LISTED],
+      zones: ['spamcop'],
+      customZones: [{ id: 'auto', zone: 'dnsbl-2.uceprotect.net', ownerCanDelist: false }],
+    });
+    const { findings } = await definition.run(context);
+    expect(find(findings, 'blocklist.listed', LISTED, 'dnsbl-2.uceprotect.net')[0]?.message).toMatch(
+      /removes entries by itself when the abuse stops, not on request/,
+    );
+  });
+
   it('lists a custom domain list hit with its reason', async () => {
     const context = testContext(definition, {
       resolver: server.address,
