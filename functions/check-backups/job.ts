@@ -1,7 +1,8 @@
 /** check-backups: every in-scope volume has a recent, completed, consistent snapshot (any tool's). */
-import type { EC2Client } from '@aws-sdk/client-ec2';
-import { ec2Client, explainAwsError, requireRegion } from '#functions/snapshot-volumes/clients.ts';
-import { listOwnSnapshots, type SnapshotRecord } from '#functions/snapshot-volumes/retention.ts';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { explainAwsError, requireRegion } from '#functions/snapshot-volumes/errors.ts';
+import { listOwnSnapshots, type SnapshotRecord } from '#functions/snapshot-volumes/snapshots.ts';
+import { awsClient } from '#shared/aws.ts';
 import { mapBounded } from '#shared/concurrency.ts';
 import type { Finding } from '#shared/findings.ts';
 import type { JobContext, JobDefinition, JobOutcome } from '#shared/job.ts';
@@ -98,6 +99,6 @@ export const definition: JobDefinition<BackupsSection> = {
   ],
   async run(ctx) {
     const region = requireRegion('check-backups', ctx.runtime.region, ctx.global.region);
-    return runBackupAudit(ctx, ec2Client(region));
+    return runBackupAudit(ctx, awsClient(EC2Client, { region }));
   },
 };

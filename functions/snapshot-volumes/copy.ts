@@ -8,13 +8,8 @@ import type { Finding } from '#shared/findings.ts';
 import type { JobContext } from '#shared/job.ts';
 import type { RetentionPolicy, SnapshotsSection } from './config.ts';
 import { errorMessage, errorName } from './errors.ts';
-import {
-  executePrune,
-  listOwnSnapshots,
-  MANAGED_FILTER,
-  planPrune,
-  type SnapshotRecord,
-} from './retention.ts';
+import { executePrune, planPrune } from './retention.ts';
+import { listOwnSnapshots, MANAGED_FILTER, type SnapshotRecord } from './snapshots.ts';
 import { INSTANCE_TAG, SOURCE_SNAPSHOT_TAG, SOURCE_VOLUME_TAG } from './tags.ts';
 
 /** What copying to one region did for one instance. */

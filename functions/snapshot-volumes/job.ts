@@ -4,8 +4,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { mapBounded } from '#shared/concurrency.ts';
 import type { Finding } from '#shared/findings.ts';
 import type { IamStatement, JobContext, JobDefinition, JobOutcome } from '#shared/job.ts';
-import { ec2Client, ec2ClientIn, explainAwsError, requireRegion, ssmClient } from './clients.ts';
+import { ec2Client, ec2ClientIn, ssmClient } from './clients.ts';
 import { type SnapshotsSection, snapshotsSchema } from './config.ts';
+import { explainAwsError, requireRegion } from './errors.ts';
 import { describeSelectedInstances, type InstanceInfo } from './instances.ts';
 import { type InstanceSettings, type SnapshotDeps, snapshotInstance } from './orchestrate.ts';
 import { MANAGED_BY_TAG, MANAGED_BY_VALUE } from './tags.ts';
@@ -125,36 +126,27 @@ const ARN = {
   runShellScript: `arn:aws:ssm:\${AWS::Region}::document/AWS-RunShellScript`,
 };
 
-/** The IAM statements for exactly the calls this section makes. */
+/**
+ * The IAM statements for the calls the function can send. The actions are the same for every
+ * section (the deploy test holds them to what the bundle ships); the section narrows resources:
+ * snapshots in other regions only with `copyTo`, and deletion only of snapshots tagged as ours.
+ */
 export function snapshotPermissions(section: SnapshotsSection): IamStatement[] {
-  const copies = section.copyTo.length > 0;
-  const snapshots = copies ? ARN.anySnapshot : ARN.snapshot;
-  const statements: IamStatement[] = [
-    { actions: ['ec2:DescribeInstances', 'ec2:DescribeSnapshots'], resources: ['*'] },
+  const snapshots = section.copyTo.length > 0 ? ARN.anySnapshot : ARN.snapshot;
+  return [
+    { actions: ['ec2:DescribeInstances', 'ec2:DescribeSnapshots', 'ec2:DescribeImages'], resources: ['*'] },
     { actions: ['ec2:CreateSnapshots'], resources: [ARN.instance, ARN.volume, ARN.snapshot] },
     { actions: ['ec2:CreateTags'], resources: [snapshots] },
-  ];
-  if (section.retention !== undefined || section.copyTo.some((copy) => copy.retention !== undefined)) {
-    statements.push({ actions: ['ec2:DescribeImages'], resources: ['*'] });
-    // Only snapshots tagged as ours can be deleted, whatever the code does.
-    statements.push({
+    { actions: ['ec2:CopySnapshot'], resources: [ARN.anySnapshot] },
+    {
       actions: ['ec2:DeleteSnapshot'],
       resources: [snapshots],
+      // Whatever the code does, only snapshots tagged as ours can be deleted.
       conditions: { StringEquals: { [`aws:ResourceTag/${MANAGED_BY_TAG}`]: MANAGED_BY_VALUE } },
-    });
-  }
-  if (copies) statements.push({ actions: ['ec2:CopySnapshot'], resources: [ARN.anySnapshot] });
-  const freezes = [
-    section.freeze,
-    ...section.instances.map((instance) => ('freeze' in instance ? instance.freeze : undefined)),
+    },
+    { actions: ['ssm:SendCommand'], resources: [ARN.runShellScript, ARN.instance] },
+    { actions: ['ssm:GetCommandInvocation', 'ssm:CancelCommand'], resources: ['*'] },
   ];
-  if (freezes.some((freeze) => freeze !== undefined && freeze.mode !== 'none')) {
-    statements.push(
-      { actions: ['ssm:SendCommand'], resources: [ARN.runShellScript, ARN.instance] },
-      { actions: ['ssm:GetCommandInvocation', 'ssm:CancelCommand'], resources: ['*'] },
-    );
-  }
-  return statements;
 }
 
 /** The snapshot-volumes job. */

@@ -24,7 +24,8 @@ import {
   watchdogSecondsOf,
 } from './hook.ts';
 import type { InstanceInfo } from './instances.ts';
-import { executePrune, listOwnSnapshots, MANAGED_FILTER, planPrune } from './retention.ts';
+import { executePrune, planPrune } from './retention.ts';
+import { listOwnSnapshots, MANAGED_FILTER } from './snapshots.ts';
 import { runShellCommand, type ShellCommandOutcome } from './ssm.ts';
 import {
   CONSISTENCY_TAG,

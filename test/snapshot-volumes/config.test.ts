@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { explainAwsError, requireRegion } from '#functions/snapshot-volumes/clients.ts';
 import { snapshotsSchema } from '#functions/snapshot-volumes/config.ts';
+import { explainAwsError, requireRegion } from '#functions/snapshot-volumes/errors.ts';
 import { definition, settingsFor, snapshotPermissions } from '#functions/snapshot-volumes/job.ts';
 import { testContext } from '../support/context.ts';
 
@@ -91,16 +91,30 @@ describe('permissions', () => {
       .flatMap((statement) => statement.actions)
       .sort();
 
-  it('asks only for what a crash-consistent run without retention sends', () => {
-    expect(actions({ instances: ['i-0123456789abcdef0'] })).toEqual([
+  it('asks for the same actions whatever the section (what the bundle can send)', () => {
+    const expected = [
+      'ec2:CopySnapshot',
       'ec2:CreateSnapshots',
       'ec2:CreateTags',
+      'ec2:DeleteSnapshot',
+      'ec2:DescribeImages',
       'ec2:DescribeInstances',
       'ec2:DescribeSnapshots',
-    ]);
+      'ssm:CancelCommand',
+      'ssm:GetCommandInvocation',
+      'ssm:SendCommand',
+    ];
+    expect(actions({ instances: ['i-0123456789abcdef0'] })).toEqual(expected);
+    expect(
+      actions({
+        instances: ['i-0123456789abcdef0'],
+        retention: { keep: 3 },
+        copyTo: [{ region: 'eu-central-1' }],
+      }),
+    ).toEqual(expected);
   });
 
-  it('adds SSM for a freeze, and DeleteSnapshot only on snapshots tagged as ours', () => {
+  it('narrows DeleteSnapshot to snapshots tagged as ours, and SendCommand to AWS-RunShellScript', () => {
     const statements = snapshotPermissions(
       snapshotsSchema.parse({
         instances: [
