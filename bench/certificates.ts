@@ -12,7 +12,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { z } from 'zod';
+import * as z from 'zod';
 import { definition } from '#functions/check-certificates/job.ts';
 import { startDnsServer } from '#sandbox/dns-server.ts';
 import { globalShape } from '#shared/config/global.ts';

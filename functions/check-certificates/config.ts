@@ -1,5 +1,5 @@
 /** The `certificates` section: which TLS endpoints to probe, and when a certificate is a problem. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { hostnameField, ipAddressField, jobSectionBase, resolverField } from '#shared/config/fields.ts';
 import { STARTTLS_DEFAULT_PORTS, STARTTLS_PROTOCOLS } from '#shared/starttls/index.ts';
 
@@ -85,20 +85,48 @@ const endpointObject = z
     }
   });
 
-function parseShorthand(text: string): unknown {
+function parseShorthand(text: string): { host: string; port?: number } {
   const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:\s[\]]+|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*))(?::(\d{1,5}))?$/.exec(
     text,
   );
   const host = match?.[1] ?? match?.[2];
-  if (host === undefined) return text;
+  if (host === undefined) return { host: text };
   // A bare IPv6 literal has colons of its own: no port can follow it without brackets.
   if (match?.[2]?.includes(':')) return { host: text };
   return match?.[3] === undefined ? { host } : { host, port: Number(match[3]) };
 }
 
+const SHORTHAND =
+  /^(?:\[[0-9A-Fa-f:.]+\](?::\d{1,5})?|[^:\s[\]]+(?::\d{1,5})?|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)$/;
+
+const shorthandEndpoint = z
+  .string()
+  .regex(SHORTHAND, 'expected "host", "host:port" or "[ipv6]:port"')
+  .transform((text): unknown => parseShorthand(text))
+  .pipe(endpointObject);
+
+/**
+ * A union reports "Invalid input" when every option fails; name the real problem instead: the
+ * issues of the option that matched the input's type (string shorthand or object), with their paths.
+ */
+function explainEndpointError(issue: z.core.$ZodRawIssue): string | undefined {
+  if (issue.code !== 'invalid_union') return undefined;
+  const relevant = issue.errors.find(
+    (issues) => !(issues.length === 1 && issues[0]?.code === 'invalid_type' && issues[0].path.length === 0),
+  );
+  if (!relevant || relevant.length === 0) {
+    return 'expected an endpoint: "host", "host:port" or an object {host, port, protocol, ...}';
+  }
+  return relevant
+    .map((detail) =>
+      detail.path.length > 0 ? `${detail.path.join('.')}: ${detail.message}` : detail.message,
+    )
+    .join('; ');
+}
+
 /** One endpoint: an object, or the shorthand `"host"`, `"host:port"`, `"[v6]:port"` (protocol tls). */
 export const endpointSchema = z
-  .preprocess((value) => (typeof value === 'string' ? parseShorthand(value) : value), endpointObject)
+  .union([shorthandEndpoint, endpointObject], { error: explainEndpointError })
   .describe('An endpoint: "host[:port]" or {host, port, protocol, servername, addresses, thresholds ...}');
 
 /** The validated endpoint. */

@@ -98,8 +98,8 @@ describe('the certificates section', () => {
     expect(result.success).toBe(false);
     const issues = result.error?.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`) ?? [];
     expect(issues).toEqual([
-      expect.stringMatching(/^endpoints\.0\.protocol: Invalid option: expected one of "tls"\|"smtp"/),
-      'endpoints.1: expected an endpoint: "host", "host:port" or an object {host, port, protocol, ...}',
+      expect.stringMatching(/^endpoints\.0: protocol: Invalid option: expected one of "tls"\|"smtp"/),
+      'endpoints.1: expected "host", "host:port" or "[ipv6]:port"',
       'endpoints.2.clientCertificateFile: clientCertificateFile is only meaningful with protocol "mysql"',
       expect.stringMatching(/^warnFraction: Too big/),
     ]);

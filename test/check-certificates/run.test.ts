@@ -114,7 +114,12 @@ describe('the SNS digest of a mixed run', () => {
     await notifyRun(report, {
       settings: notifySchema.parse({}),
       state: context.state,
-      publisher: { publish: async (message) => (published.push(message), { messageId: 'm-1' }) },
+      publisher: {
+        publish: async (message) => {
+          published.push(message);
+          return { messageId: 'm-1' };
+        },
+      },
       now: NOW,
       redactor: new Redactor(),
     });
