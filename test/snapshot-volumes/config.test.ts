@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { backupsSchema } from '#functions/check-backups/config.ts';
 import { snapshotsSchema } from '#functions/snapshot-volumes/config.ts';
 import { explainAwsError, requireRegion } from '#functions/snapshot-volumes/errors.ts';
 import { definition, settingsFor, snapshotPermissions } from '#functions/snapshot-volumes/job.ts';
@@ -160,5 +162,16 @@ describe('running without AWS', () => {
     expect(explainAwsError('Listing the instances to snapshot (DescribeInstances)', sdkError).message).toBe(
       'Listing the instances to snapshot (DescribeInstances) needs AWS credentials and none were found (set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY): Could not load credentials from any providers',
     );
+  });
+});
+
+describe('sample invocation events', () => {
+  it('events/snapshot-volumes.json and events/check-backups.json are valid sections', async () => {
+    const read = async (name: string) =>
+      JSON.parse(await readFile(new URL(`../../events/${name}`, import.meta.url), 'utf8')) as unknown;
+    expect(snapshotsSchema.parse(await read('snapshot-volumes.json')).instances[0]?.freeze?.mode).toBe(
+      'mysql',
+    );
+    expect(backupsSchema.parse(await read('check-backups.json')).maxAgeHours).toBe(26);
   });
 });
