@@ -8,7 +8,7 @@ import { type CheckResult, familyOn, type LookupResult, targetName, type ZoneHea
 import type { Listing } from './classify.ts';
 import type { ActiveZone } from './query-name.ts';
 import type { Target } from './targets.ts';
-import type { ListingCategory } from './zones.ts';
+import { type ListingCategory, PUBLIC_RESOLVERS } from './zones.ts';
 
 /** The finding codes of check-blocklists. */
 export const CODES = {
@@ -21,6 +21,7 @@ export const CODES = {
   lookupFailed: 'blocklist.lookup-failed',
   dqsKeyMissing: 'blocklist.dqs-key-missing',
   notChecked: 'blocklist.not-checked',
+  publicResolver: 'blocklist.public-resolver',
 } as const;
 
 type JoblessFinding = Omit<Finding, 'job'>;
@@ -146,6 +147,30 @@ export function dqsKeyMissingFinding(spamhausZones: readonly ActiveZone[]): Jobl
     message: `Running in AWS Lambda without a Spamhaus DQS key: Spamhaus refuses queries from AWS resolvers, so ${spamhausZones.map((zone) => zone.spec.name).join(' and ')} will answer "refused"; set dqsKey to an SSM reference of a (free) DQS key.`,
     data: { zones: spamhausZones.map((zone) => zone.displayZone) },
   };
+}
+
+/** Warnings for configured resolvers that are big public ones which some selected zones refuse. */
+export function publicResolverFindings(
+  servers: readonly { host: string }[],
+  zones: readonly ActiveZone[],
+): JoblessFinding[] {
+  const refusing = zones.filter((zone) => zone.spec.refusesPublicResolvers && !zone.dqs);
+  if (refusing.length === 0) return [];
+  const names = refusing.map((zone) => zone.spec.name).join(', ');
+  const dqs = refusing.some((zone) => zone.spec.dqsZone) ? ' (or a Spamhaus DQS key)' : '';
+  return servers.flatMap(({ host }) => {
+    const operator = PUBLIC_RESOLVERS[host.toLowerCase()];
+    if (!operator) return [];
+    return [
+      {
+        code: CODES.publicResolver,
+        target: host,
+        severity: 'warning' as const,
+        message: `The blocklist resolver ${host} is ${operator}, a public resolver that ${names} refuse or answer with a silent "not listed": use a resolver of your own${dqs} for blocklists.`,
+        data: { resolver: host, operator, zones: refusing.map((zone) => zone.displayZone) },
+      },
+    ];
+  });
 }
 
 function lookupFindings(target: Target, lookup: LookupResult): JoblessFinding[] {

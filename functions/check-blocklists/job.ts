@@ -5,7 +5,13 @@ import type { JobContext, JobDefinition, JobLogger, JobOutcome } from '#shared/j
 import { carryOverListings } from './carry-over.ts';
 import { checkBlocklists, targetName } from './check.ts';
 import { type BlocklistsSection, blocklistsSchema, type CustomZoneConfig } from './config.ts';
-import { CODES, dqsKeyMissingFinding, targetFindings, zoneFindings } from './findings.ts';
+import {
+  CODES,
+  dqsKeyMissingFinding,
+  publicResolverFindings,
+  targetFindings,
+  zoneFindings,
+} from './findings.ts';
 import { type ActiveZone, activateZone, createRedactor, redactDeep } from './query-name.ts';
 import { collectTargets } from './targets.ts';
 import { BUILTIN_ZONES, DEFAULT_ZONE_IDS, RFC5782_TEST_POINTS, type ZoneSpec } from './zones.ts';
@@ -106,6 +112,8 @@ async function runWithKey(
   if (context.runtime.inLambda && dqsKey === undefined && spamhaus.length > 0) {
     findings.push(dqsKeyMissingFinding(spamhaus));
   }
+
+  findings.push(...publicResolverFindings(dns.servers, zones));
 
   const collected = await collectTargets(section, dns, context.deadline);
   findings.push(...collected.findings);

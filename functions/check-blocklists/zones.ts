@@ -349,3 +349,26 @@ export function deadZoneOf(zone: string): string | undefined {
   const name = zone.toLowerCase().replace(/\.$/, '');
   return DEAD_ZONES.find((dead) => name === dead || name.endsWith(`.${dead}`));
 }
+
+/**
+ * Big public resolvers. Lists that refuse public resolvers answer them with refusal codes, or
+ * (Spamhaus via Google, by its own account) with a silent NXDOMAIN — so they must not be the
+ * resolver for those lists unless the list is queried with a key (DQS).
+ */
+export const PUBLIC_RESOLVERS: Readonly<Record<string, string>> = {
+  '8.8.8.8': 'Google Public DNS',
+  '8.8.4.4': 'Google Public DNS',
+  '2001:4860:4860::8888': 'Google Public DNS',
+  '2001:4860:4860::8844': 'Google Public DNS',
+  '1.1.1.1': 'Cloudflare',
+  '1.0.0.1': 'Cloudflare',
+  '2606:4700:4700::1111': 'Cloudflare',
+  '2606:4700:4700::1001': 'Cloudflare',
+  '9.9.9.9': 'Quad9',
+  '149.112.112.112': 'Quad9',
+  '2620:fe::fe': 'Quad9',
+  '208.67.222.222': 'OpenDNS',
+  '208.67.220.220': 'OpenDNS',
+  '2620:119:35::35': 'OpenDNS',
+  '2620:119:53::53': 'OpenDNS',
+};

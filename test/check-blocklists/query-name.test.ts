@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { publicResolverFindings } from '#functions/check-blocklists/findings.ts';
 import {
   activateZone,
   createRedactor,
@@ -57,5 +58,35 @@ describe('redaction', () => {
     expect(
       redactDeep({ a: 'x.secretkey123.zen', b: ['SECRETKEY123'], secretkey123: 1, n: 4 }, redact),
     ).toEqual({ a: 'x.[redacted].zen', b: ['[redacted]'], '[redacted]': 1, n: 4 });
+  });
+});
+
+describe('public resolvers', () => {
+  const spec = (id: string) => {
+    const zone = BUILTIN_ZONES[id];
+    if (!zone) throw new Error(`no zone ${id}`);
+    return zone;
+  };
+
+  it('warns when a configured resolver is a public one that a selected zone refuses', () => {
+    const zones = [activateZone(spec('spamhaus-zen'), undefined), activateZone(spec('spamcop'), undefined)];
+    const findings = publicResolverFindings([{ host: '127.0.0.1' }, { host: '8.8.8.8' }], zones);
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatchObject({
+      code: 'blocklist.public-resolver',
+      target: '8.8.8.8',
+      severity: 'warning',
+    });
+    expect(findings[0]?.message).toMatch(
+      /Google Public DNS, a public resolver that Spamhaus ZEN refuse.*DQS key/,
+    );
+  });
+
+  it('does not warn when the refusing zones are queried through DQS, or none refuses', () => {
+    const dqs = [activateZone(spec('spamhaus-zen'), 'abcdefghijklmnopqrstuvwxyz')];
+    expect(publicResolverFindings([{ host: '1.1.1.1' }], dqs)).toEqual([]);
+    expect(publicResolverFindings([{ host: '1.1.1.1' }], [activateZone(spec('psbl'), undefined)])).toEqual(
+      [],
+    );
   });
 });
