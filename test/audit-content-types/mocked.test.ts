@@ -252,6 +252,53 @@ describe('failures and increments', () => {
     expect(outcome.stats).toMatchObject({ objectsUnchanged: 0, objectsChecked: 1, objectsWithProblems: 1 });
   });
 
+  it('pages with continuation tokens and writes checkpoints along the way', async () => {
+    const keys = Array.from({ length: 2_500 }, (_, i) => `k/${String(i).padStart(4, '0')}.png`);
+    const page = (from: number) => ({
+      IsTruncated: from + 1000 < keys.length,
+      ...(from + 1000 < keys.length ? { NextContinuationToken: `t${from + 1000}` } : {}),
+      Contents: keys.slice(from, from + 1000).map((Key) => ({ Key, Size: 1 })),
+    });
+    s3.on(ListObjectsV2Command).callsFake(async (input: { ContinuationToken?: string }) =>
+      page(input.ContinuationToken === undefined ? 0 : Number(input.ContinuationToken.slice(1))),
+    );
+    s3.on(HeadObjectCommand).resolves({ ContentType: 'image/png', ETag: '"p"' });
+    const state = new MemoryStateStore();
+    const written: unknown[] = [];
+    const put = state.put.bind(state);
+    state.put = async (partition, key, value, options) => {
+      written.push(value);
+      await put(partition, key, value, options);
+    };
+    const { outcome } = await run({ concurrency: 16 }, state);
+    expect(outcome.stats).toMatchObject({ objectsListed: 2_500, objectsHealthy: 2_500 });
+    expect(s3.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input.ContinuationToken)).toEqual(
+      [undefined, 't1000', 't2000'],
+    );
+    // Progress checkpoints while running, then the completed cycle.
+    expect(
+      written.filter((value) => typeof (value as { startAfter?: unknown }).startAfter === 'string'),
+    ).toHaveLength(2);
+    expect(written.at(-1)).toEqual({ lastCompleteRunAt: expect.any(String) });
+  });
+
+  it('names the buckets it did not reach when the deadline comes first', async () => {
+    list([{ key: 'a.css' }]);
+    headOf('a.css', { ContentType: 'text/css; charset=utf-8' });
+    const ctx = testContext(definition, { buckets: [{ bucket: 'site' }, { bucket: 'later', prefix: 'x/' }] });
+    let checks = 0;
+    ctx.deadline = {
+      remainingMs: () => 0,
+      reached: () => ++checks > 2,
+      signal: new AbortController().signal,
+    };
+    const outcome = await definition.run(ctx);
+    expect(outcome.incomplete?.message).toBe(
+      'The Content-Type audit did not reach s3://later/x/; the next run resumes there.',
+    );
+    expect(outcome.stats).toMatchObject({ objectsHealthy: 1, bucketsComplete: 1 });
+  });
+
   it('applies include and exclude globs before spending a HEAD', async () => {
     list([
       { key: 'static/a.css' },
