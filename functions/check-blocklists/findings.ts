@@ -117,10 +117,21 @@ export function targetFindings(
     }
     if (own.length === 0 && lookups.length > 0) {
       const checked = lookups.map((lookup) => lookup.zone.displayZone);
-      const caveat =
-        skipped.length > 0
-          ? ` (${skipped.length} more could not be used this run: ${skipped.map((zone) => zone.spec.name).join(', ')})`
-          : '';
+      const looked = new Set(lookups.map((lookup) => lookup.zone.spec.id));
+      const notReached = applicable.filter((zone) => !looked.has(zone.spec.id) && !skipped.includes(zone));
+      const caveats = [
+        ...(skipped.length > 0
+          ? [
+              `${skipped.length} more could not be used this run: ${skipped.map((zone) => zone.spec.name).join(', ')}`,
+            ]
+          : []),
+        ...(notReached.length > 0
+          ? [
+              `${notReached.length} not reached before the deadline: ${notReached.map((zone) => zone.spec.name).join(', ')}`,
+            ]
+          : []),
+      ];
+      const caveat = caveats.length > 0 ? ` (${caveats.join('; ')})` : '';
       findings.push({
         code: CODES.clean,
         target: targetName(target),
@@ -130,6 +141,7 @@ export function targetFindings(
           ...targetData(target),
           zonesChecked: checked,
           zonesNotUsable: skipped.map((zone) => zone.displayZone),
+          zonesNotReached: notReached.map((zone) => zone.displayZone),
         },
       });
     }
