@@ -242,8 +242,9 @@ export function probeAddress(target: ProbeTarget): Promise<ProbeResult> {
 
 /** Node's handshake errors, said plainly (the OpenSSL reason is kept). */
 function describeTlsError(error: NodeJS.ErrnoException): string {
-  const reason = /alert ([\w ]+)|:SSL routines::([\w ]+)/.exec(error.message);
-  if (reason) return `TLS handshake failed: ${reason[1] ?? reason[2]}`;
+  // OpenSSL 3: "<hex>:error:<code>:SSL routines:<function>:<reason>:<file>:<line>:"
+  const reason = /SSL routines:[^:]*:([^:]+)/.exec(error.message) ?? /alert ([\w ]+)/.exec(error.message);
+  if (reason?.[1]) return `TLS handshake failed: ${reason[1].trim()}`;
   if (error.code === 'ECONNRESET' || /socket disconnected/.test(error.message)) {
     return 'the server closed the connection during the TLS handshake';
   }

@@ -16,7 +16,8 @@ import { assessProbe } from '#functions/check-certificates/assess.ts';
 import { createTrustStore } from '#functions/check-certificates/chain.ts';
 import { definition } from '#functions/check-certificates/job.ts';
 import { classifyConnectError } from '#functions/check-certificates/probe.ts';
-import { createTestPki, type TestPki } from '#sandbox/pki.ts';
+import { startDnsServer } from '#sandbox/dns-server.ts';
+import { createLeaf, createTestPki, type TestPki } from '#sandbox/pki.ts';
 import { type RunningTlsEndpoint, startTlsEndpoint } from '#sandbox/tls-server.ts';
 import { resetAwsClients } from '#shared/aws.ts';
 import { notifySchema } from '#shared/config/global.ts';
@@ -218,6 +219,127 @@ describe('settings that change what a failure means', () => {
         'this probe host has no IPv6 connectivity (not a fault of the endpoint)',
       );
     });
+  });
+});
+
+describe('edge cases of probing', () => {
+  it('reports a plaintext service on a TLS port as a failed handshake', async () => {
+    const server = createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.on('data', () => socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n'));
+      sockets.push(socket);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.66', resolve));
+    servers.push(server);
+    const { port } = server.address() as AddressInfo;
+    const outcome = await definition.run(
+      testContext(
+        definition,
+        { endpoints: [{ host: 'plain.test', addresses: ['127.0.0.66'], port }] },
+        { now: NOW },
+      ),
+    );
+    expect(outcome.findings.map((finding) => `${finding.code}:${finding.severity}`)).toEqual([
+      'endpoint.handshake-failed:critical',
+    ]);
+    expect(outcome.findings[0]?.message).toMatch(
+      /^plain\.test:\d+: TLS handshake failed: (wrong version number|packet length too long|record layer failure); clients cannot connect securely\.$/,
+    );
+  });
+
+  it('probes IPv4 and IPv6 addresses of a dual-stack name and calls them the same certificate', async () => {
+    const v4 = await serve('127.0.0.67', { before: 1, after: 60 }, 'dual.test');
+    const leaf = await pki.leaf(['dual.test'], {
+      notBefore: new Date(NOW.getTime() - DAY),
+      notAfter: new Date(NOW.getTime() + 60 * DAY),
+    });
+    const v6 = await startTlsEndpoint({ host: '::1', port: v4.port, chain: pki.chain(leaf) }).catch(
+      () => undefined,
+    );
+    if (!v6) return; // no IPv6 loopback in this container: the IPv4 half is covered elsewhere
+    running.push(v6);
+    const dns = await startDnsServer({
+      records: [
+        { name: 'dual.test', type: 'A', data: '127.0.0.67' },
+        { name: 'dual.test', type: 'AAAA', data: '::1' },
+      ],
+    });
+    try {
+      const outcome = await definition.run(
+        testContext(
+          definition,
+          {
+            endpoints: [{ host: 'dual.test', port: v4.port }],
+            resolver: dns.address,
+            caFile,
+            systemRoots: false,
+          },
+          { now: NOW },
+        ),
+      );
+      // Two different leaves for the same name: divergent, each address named with its date.
+      expect(outcome.findings.map((finding) => finding.code)).toEqual(['certificate.divergent']);
+      expect(outcome.findings[0]?.message).toContain('across 2 addresses');
+      expect(outcome.findings[0]?.data?.['variants']).toHaveLength(2);
+      expect(v4.servernames).toEqual(['dual.test']);
+      expect(v6.servernames).toEqual(['dual.test']);
+    } finally {
+      await dns.close();
+    }
+  });
+
+  it('trusts a self-signed certificate listed in caFile, and a served root that is trusted is no anomaly', async () => {
+    const selfSigned = await createLeaf(['own.test'], undefined);
+    const own = await startTlsEndpoint({ host: '127.0.0.68', chain: [selfSigned] });
+    const withRoot = await startTlsEndpoint({
+      host: '127.0.0.69',
+      chain: [...pki.chain(await pki.leaf(['rooted.test'])), pki.root],
+    });
+    running.push(own, withRoot);
+    const ownCa = join(tempDir, 'own.pem');
+    await writeFile(ownCa, selfSigned.pem);
+    const outcome = await definition.run(
+      testContext(
+        definition,
+        {
+          endpoints: [
+            { host: 'own.test', addresses: ['127.0.0.68'], port: own.port },
+            { host: 'rooted.test', addresses: ['127.0.0.69'], port: withRoot.port },
+          ],
+          caFile: [caFile, ownCa],
+          systemRoots: false,
+        },
+        { now: NOW },
+      ),
+    );
+    expect(outcome.findings.map((finding) => `${finding.target.split(':')[0]}:${finding.code}`)).toEqual([
+      'own.test:certificate.ok',
+      'rooted.test:certificate.ok',
+    ]);
+  });
+
+  it('stops at the deadline and says which addresses it did not reach', async () => {
+    const ports = [
+      await silentServer('127.0.0.70'),
+      await silentServer('127.0.0.70'),
+      await silentServer('127.0.0.70'),
+    ];
+    const context = testContext(
+      definition,
+      {
+        endpoints: ports.map((port) => ({ host: 'slow.test', addresses: ['127.0.0.70'], port })),
+        timeoutSeconds: 5,
+        concurrency: 1,
+      },
+      { now: NOW, budgetMs: 1_000 },
+    );
+    const outcome = await definition.run(context);
+    expect(outcome.findings).toEqual([]);
+    expect(outcome.incomplete?.message).toContain('3 address(es) were probed');
+    // The probe cut by the deadline is listed after the ones never started.
+    expect([...((outcome.incomplete?.data?.['addresses'] as string[]) ?? [])].sort()).toEqual(
+      ports.map((port) => `slow.test:${port} at 127.0.0.70`).sort(),
+    );
   });
 });
 
