@@ -1,5 +1,6 @@
 import { makeHandler } from '#shared/handler.ts';
+import { ssmSecretResolver } from '#shared/secrets.ts';
 import { definition } from './job.ts';
 
-/** Lambda entry point of check-blocklists. */
-export const handler = makeHandler(definition);
+/** Lambda entry point of check-blocklists; the DQS key (`dqsKey: ssm:/...`) is read from SSM. */
+export const handler = makeHandler(definition, { secrets: ssmSecretResolver });
