@@ -1,10 +1,12 @@
 /** Error kinds of the snapshot job, with the input they concern. */
 
-/** An SSM command could not be sent or observed. */
+/** An SSM command could not be sent (`sent: false`: it cannot have run) or observed. */
 export class CommandError extends Error {
   override readonly name = 'CommandError';
-  constructor(message: string, options?: { cause?: unknown }) {
+  readonly sent: boolean;
+  constructor(message: string, options: { cause?: unknown; sent: boolean }) {
     super(message, options);
+    this.sent = options.sent;
   }
 }
 

@@ -15,7 +15,7 @@ import type { Finding, Severity } from '#shared/findings.ts';
 import type { JobContext } from '#shared/job.ts';
 import type { FreezeSpec, SnapshotsSection } from './config.ts';
 import { copyNewestSnapshots } from './copy.ts';
-import { errorMessage, errorName } from './errors.ts';
+import { CommandError, errorMessage, errorName } from './errors.ts';
 import {
   type ActiveFreeze,
   freezeCommands,
@@ -82,7 +82,7 @@ const WATCHDOG_MARGIN_MS = 2_000;
 type FreezeResult =
   | { kind: 'not-needed'; consistency: Consistency; note?: string }
   | { kind: 'frozen'; sentAt: number; confirmedAt: number; frozenAtEpoch: number | undefined }
-  | { kind: 'failed'; reason: string; detail: Record<string, unknown> };
+  | { kind: 'failed'; reason: string; detail: Record<string, unknown>; sent: boolean };
 
 /** Snapshots one instance; never throws for per-instance trouble (it becomes findings). */
 export async function snapshotInstance(
@@ -226,7 +226,7 @@ async function snapshotLocked(
 
   if (freeze.kind === 'failed') {
     // Whatever the freeze did before it failed is undone before anything else happens.
-    const thawed = thaw === undefined ? undefined : await thaw();
+    const thawed = thaw === undefined || !freeze.sent ? undefined : await thaw();
     const skip = settings.onFreezeFailure === 'skip';
     finding(
       'snapshot.freeze-failed',
@@ -532,13 +532,16 @@ async function runFreeze(
       waitMs: ctx.config.freezeWaitSeconds * 1000,
     });
   } catch (error) {
-    return { kind: 'failed', reason: errorMessage(error), detail: { error: errorName(error) } };
+    // A freeze that never reached SSM cannot have run: there is nothing to thaw.
+    const sent = !(error instanceof CommandError) || error.sent;
+    return { kind: 'failed', reason: errorMessage(error), detail: { error: errorName(error) }, sent };
   }
   if (outcome.kind === 'wait-timeout') {
     return {
       kind: 'failed',
       reason: `no result within ${ctx.config.freezeWaitSeconds} s (last status ${outcome.lastStatus}); the command was cancelled`,
       detail: { commandId: outcome.commandId, lastStatus: outcome.lastStatus },
+      sent: true,
     };
   }
   const status = parseHookStatus(outcome.stdout);
@@ -562,6 +565,7 @@ async function runFreeze(
     kind: 'failed',
     reason: describeFailure(outcome, status?.status, status?.fields['reason']),
     detail,
+    sent: true,
   };
 }
 
@@ -623,8 +627,10 @@ function makeThaw(
         };
       const status = parseHookStatus(outcome.stdout);
       if (
-        outcome.status === 'Success' &&
-        (spec.mode === 'commands' || status?.status === 'thawed' || status?.status === 'not-frozen')
+        (outcome.status === 'Success' &&
+          (spec.mode === 'commands' || status?.status === 'thawed' || status?.status === 'not-frozen')) ||
+        // The freeze on the instance belongs to another run (exit 3): nothing of ours is frozen.
+        (status?.status === 'busy' && status.fields['heldBy'] !== undefined)
       ) {
         return { ok: true, watchdogFired: status?.fields['watchdog'] === 'fired', reason: '' };
       }

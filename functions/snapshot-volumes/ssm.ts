@@ -75,6 +75,7 @@ export async function runShellCommand(
           `GetCommandInvocation ${commandId} on ${request.instanceId}: ${errorMessage(error)}`,
           {
             cause: error,
+            sent: true,
           },
         );
       }
@@ -119,13 +120,16 @@ async function sendWithRetry(deps: CommandRunnerDeps, request: ShellCommandReque
       );
       const commandId = sent.Command?.CommandId;
       if (commandId === undefined)
-        throw new CommandError(`SendCommand to ${request.instanceId} returned no command id`);
+        throw new CommandError(`SendCommand to ${request.instanceId} returned no command id`, {
+          sent: false,
+        });
       return commandId;
     } catch (error) {
       if (!isThrottling(error) || attempt >= 4) {
         if (error instanceof CommandError) throw error;
         throw new CommandError(`SendCommand to ${request.instanceId}: ${errorMessage(error)}`, {
           cause: error,
+          sent: false,
         });
       }
       await deps.sleep(200 * 2 ** attempt);

@@ -37,6 +37,8 @@ export type AgentBehaviour =
   | 'execution-timeout'
   | 'hang'
   | 'watchdog-fired'
+  /** SendCommand itself is refused (instance not managed by SSM). */
+  | 'unmanaged'
   | { invisiblePolls?: number; throttledPolls?: number; next: AgentBehaviour };
 
 /** A simulated instance. */
@@ -237,6 +239,11 @@ export function fakeAws(options: {
     const phase = input.Comment?.startsWith('watchkeeper freeze') ? 'freeze' : 'thaw';
     events.push(`ssm:SendCommand ${phase} ${instanceId}`);
     const instance = options.instances.find((candidate) => candidate.id === instanceId);
+    if ((phase === 'freeze' ? instance?.freeze : instance?.thaw) === 'unmanaged') {
+      throw Object.assign(new Error('Instances [[i-...]] not in a valid state for account'), {
+        name: 'InvalidInstanceId',
+      });
+    }
     counter += 1;
     const commandId = `cmd-${counter}`;
     const commandsText = (input.Parameters?.['commands'] ?? []).join('\n');

@@ -205,12 +205,24 @@ describe('snapshot-volumes orchestration', () => {
     );
   });
 
-  it('reports a busy hook (another run holds the freeze on the instance)', async () => {
-    const fake = setup([{ ...DB, freeze: 'busy' }]);
+  it('reports a busy hook (another run holds the freeze on the instance) without calling our thaw failed', async () => {
+    const fake = setup([{ ...DB, freeze: 'busy', thaw: 'busy' }]);
     const outcome = await runSnapshots(context({ instances: [DB.id], freeze: FSFREEZE }), fake.deps());
     expect(only(outcome.findings, 'snapshot.freeze-failed').message).toContain(
       'another run holds the freeze on the instance',
     );
+    expect(outcome.findings.some((finding) => finding.code === 'snapshot.thaw-failed')).toBe(false);
+  });
+
+  it('does not thaw a freeze that SSM refused to send (instance not managed)', async () => {
+    const fake = setup([{ ...DB, freeze: 'unmanaged' }]);
+    const outcome = await runSnapshots(context({ instances: [DB.id], freeze: FSFREEZE }), fake.deps());
+    expect(only(outcome.findings, 'snapshot.freeze-failed').message).toContain('not in a valid state');
+    expect(fake.events.filter((event) => event.startsWith('ssm:'))).toEqual([
+      `ssm:SendCommand freeze ${DB.id}`,
+    ]);
+    expect(outcome.findings.some((finding) => finding.code === 'snapshot.thaw-failed')).toBe(false);
+    expect(only(outcome.findings, 'snapshot.created').data?.['consistency']).toBe('crash');
   });
 
   it('reports a failed thaw as critical and names when the watchdog thaws', async () => {
