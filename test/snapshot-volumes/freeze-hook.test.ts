@@ -79,6 +79,17 @@ describe.skipIf(!IS_ROOT)(
       expect(await readFile(join(fs.mountPoint, 'probe'), 'utf8')).toBe('written\n');
     });
 
+    it('works the same under bash (sh on Amazon Linux) as under dash', async () => {
+      const fs = await scratch();
+      const spec = fsfreeze([fs.mountPoint]);
+      expect((await freeze(spec, 'run-b', stateDir, {}, 'bash')).status?.status).toBe('frozen');
+      const blocked = writer(fs);
+      expect(await isBlocked(blocked)).toBe(true);
+      expect((await freeze(spec, 'run-b', stateDir, {}, 'bash')).status?.fields['reused']).toBe('1');
+      expect((await thaw(spec, 'run-b', stateDir, 'bash')).status?.status).toBe('thawed');
+      expect(await finishes(blocked)).toBe(0);
+    });
+
     it.skipIf(!HAS_XFS)(
       'blocks a write while frozen and lets it complete after the thaw (XFS; needs xfsprogs)',
       async () => {

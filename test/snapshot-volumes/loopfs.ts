@@ -93,13 +93,14 @@ export interface HookRun {
   status: HookStatus | undefined;
 }
 
-/** Runs a shell payload (the SSM `commands` lines) with sh, bounded by a timeout. */
+/** Runs a shell payload (the SSM `commands` lines), bounded; `sh` is dash on Debian, bash on Amazon Linux. */
 export async function runPayload(
   lines: readonly string[],
   env: Record<string, string> = {},
+  shell = 'sh',
 ): Promise<HookRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-s'], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(shell, ['-s'], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
@@ -123,13 +124,14 @@ export function freeze(
   runId: string,
   stateDir: string,
   env: Record<string, string> = {},
+  shell = 'sh',
 ) {
-  return runPayload(freezeCommands(spec, runId, stateDir), env);
+  return runPayload(freezeCommands(spec, runId, stateDir), env, shell);
 }
 
 /** Runs the thaw phase as SSM would. */
-export function thaw(spec: ActiveFreeze, runId: string, stateDir: string) {
-  return runPayload(thawCommands(spec, runId, stateDir));
+export function thaw(spec: ActiveFreeze, runId: string, stateDir: string, shell = 'sh') {
+  return runPayload(thawCommands(spec, runId, stateDir), {}, shell);
 }
 
 /** A process writing a file into `dir`; blocked while the file system is frozen. */
