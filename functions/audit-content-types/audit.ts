@@ -174,6 +174,7 @@ export async function auditBucket(
     sniff: section.sniff,
     fix: section.fix,
     signal: context.deadline.signal,
+    remainingMs: () => context.deadline.remainingMs(),
   };
 
   const handle = async ({ object, sequence }: { object: ListedObject; sequence: number }): Promise<void> => {

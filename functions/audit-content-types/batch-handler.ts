@@ -211,6 +211,7 @@ export async function handleBatchEvent(
     fix: parsedArguments.data.fix,
     sniff: parsedArguments.data.sniff,
     signal: deadline.signal,
+    remainingMs: () => deadline.remainingMs(),
   };
   const { results, notStarted } = await mapBounded(
     event.tasks,

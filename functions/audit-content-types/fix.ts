@@ -6,16 +6,37 @@
  * single CopyObject cannot carry over.
  */
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
   CopyObjectCommand,
   type CopyObjectCommandInput,
+  CreateMultipartUploadCommand,
+  type CreateMultipartUploadCommandInput,
   GetObjectAclCommand,
   type GetObjectAclCommandOutput,
+  GetObjectTaggingCommand,
   type HeadObjectCommandOutput,
   type S3Client,
+  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
+import { mapBounded } from '#shared/concurrency.ts';
 
-/** CopyObject's single-request limit; larger objects need a multipart copy (not implemented). */
+/** CopyObject's single-request limit; larger objects are copied part by part. */
 export const COPY_OBJECT_MAX_BYTES = 5 * 1024 ** 3;
+
+/** A multipart upload has at most 10,000 parts of at most 5 GiB. */
+const MAX_PARTS = 10_000;
+const MAX_PART_BYTES = 5 * 1024 ** 3;
+/** Parts of at least 512 MiB keep a 6 GB copy at a dozen server-side requests. */
+const MIN_PART_BYTES = 512 * 1024 ** 2;
+/** Part copies in flight for one object. */
+const PART_CONCURRENCY = 4;
+/**
+ * Time budgeted per round of part copies (512 MiB each at a conservative 25 MB/s server-side):
+ * a multipart copy is only started when the run has that much time left, so a Lambda timeout never
+ * leaves a half-copied upload behind.
+ */
+const PART_ROUND_MS = 30_000;
 
 /** Storage classes whose objects must be restored before they can be copied. */
 const ARCHIVED_CLASSES: ReadonlySet<string> = new Set(['GLACIER', 'DEEP_ARCHIVE']);
@@ -33,11 +54,32 @@ export type SkipReason =
   | 'acl-unreadable'
   | 'acl-unsupported'
   | 'sniff-disagrees'
-  | 'copy-failed';
+  | 'copy-failed'
+  | 'not-enough-time';
 
-/** A planned copy, or the reason there is none. */
+/** One byte range of a multipart copy. */
+export interface PartRange {
+  partNumber: number;
+  /** `bytes=first-last`, inclusive. */
+  range: string;
+}
+
+/**
+ * A planned copy, or the reason there is none. Up to 5 GiB one CopyObject; above, a multipart
+ * upload that is given every metadata field itself (a multipart copy copies none of them).
+ */
 export type CopyPlan =
-  | { ok: true; input: CopyObjectCommandInput; kept: string[] }
+  | { ok: true; kind: 'single'; input: CopyObjectCommandInput; kept: string[] }
+  | {
+      ok: true;
+      kind: 'multipart';
+      create: CreateMultipartUploadCommandInput;
+      copySource: string;
+      parts: PartRange[];
+      /** The tags must be read and re-sent: a multipart upload has no tagging directive. */
+      copyTags: boolean;
+      kept: string[];
+    }
   | { ok: false; reason: SkipReason; detail: string };
 
 /** Object grants as CopyObject grant headers (`id="…"`, `uri="…"`, `emailAddress="…"`). */
@@ -50,7 +92,16 @@ export interface GrantHeaders {
 
 /** The outcome of `fixObject`. */
 export type FixResult =
-  | { fixed: true; from: string | undefined; to: string; kept: string[]; etag?: string; versionId?: string }
+  | {
+      fixed: true;
+      from: string | undefined;
+      to: string;
+      kept: string[];
+      etag?: string;
+      versionId?: string;
+      /** Set for objects over 5 GiB, copied in this many parts. */
+      parts?: number;
+    }
   | { fixed: false; reason: SkipReason; detail: string; errorName?: string };
 
 /** RFC 3986 percent-encoding of one key segment (encodeURIComponent leaves `!'()*` alone). */
@@ -126,11 +177,11 @@ export function planInPlaceCopy(
   grants: GrantHeaders | undefined,
 ): CopyPlan {
   const size = head.ContentLength ?? 0;
-  if (size > COPY_OBJECT_MAX_BYTES) {
+  if (size > MAX_PARTS * MAX_PART_BYTES) {
     return {
       ok: false,
       reason: 'too-large',
-      detail: `the object is ${(size / 1024 ** 3).toFixed(1)} GiB; CopyObject copies at most 5 GiB and a multipart copy would not carry the metadata over`,
+      detail: `the object is ${(size / 1024 ** 4).toFixed(1)} TiB, more than a multipart copy can hold`,
     };
   }
   const storageClass = head.StorageClass;
@@ -184,69 +235,130 @@ export function planInPlaceCopy(
     };
   }
 
-  const kept: string[] = [];
-  const input: CopyObjectCommandInput = {
-    Bucket: bucket,
-    Key: key,
-    CopySource: encodeCopySource(bucket, key, head.VersionId),
-    MetadataDirective: 'REPLACE',
-    TaggingDirective: 'COPY',
-    ContentType: contentType,
-    Metadata: { ...(head.Metadata ?? {}) },
+  const { fields, kept } = replacementFields(head, contentType, grants);
+  const copySource = encodeCopySource(bucket, key, head.VersionId);
+  if (size <= COPY_OBJECT_MAX_BYTES) {
+    const input: CopyObjectCommandInput = {
+      Bucket: bucket,
+      Key: key,
+      CopySource: copySource,
+      MetadataDirective: 'REPLACE',
+      TaggingDirective: 'COPY',
+      ...fields,
+    };
+    if (head.ETag !== undefined) input.CopySourceIfMatch = head.ETag;
+    return { ok: true, kind: 'single', input, kept };
+  }
+  if (head.ETag === undefined) {
+    return {
+      ok: false,
+      reason: 'too-large',
+      detail: 'S3 reported no ETag, so a multipart copy could not be guarded',
+    };
+  }
+  return {
+    ok: true,
+    kind: 'multipart',
+    create: { Bucket: bucket, Key: key, ...fields },
+    copySource,
+    parts: partRanges(size),
+    copyTags: (head.TagCount ?? 0) > 0,
+    kept,
   };
-  if (head.ETag !== undefined) input.CopySourceIfMatch = head.ETag;
+}
+
+/** The fields CopyObject (REPLACE) and CreateMultipartUpload share, all taken from the HEAD. */
+type ReplacementFields = Pick<
+  CopyObjectCommandInput,
+  | 'ContentType'
+  | 'Metadata'
+  | 'CacheControl'
+  | 'ContentDisposition'
+  | 'ContentEncoding'
+  | 'ContentLanguage'
+  | 'Expires'
+  | 'WebsiteRedirectLocation'
+  | 'StorageClass'
+  | 'ServerSideEncryption'
+  | 'SSEKMSKeyId'
+  | 'BucketKeyEnabled'
+  | 'ObjectLockMode'
+  | 'ObjectLockRetainUntilDate'
+  | 'ObjectLockLegalHoldStatus'
+  | keyof GrantHeaders
+>;
+
+function replacementFields(
+  head: HeadObjectCommandOutput,
+  contentType: string,
+  grants: GrantHeaders | undefined,
+): { fields: ReplacementFields; kept: string[] } {
+  const kept: string[] = [];
+  const fields: ReplacementFields = { ContentType: contentType, Metadata: { ...(head.Metadata ?? {}) } };
   const metadataCount = Object.keys(head.Metadata ?? {}).length;
   if (metadataCount > 0) kept.push(`${metadataCount} user metadata entr${metadataCount === 1 ? 'y' : 'ies'}`);
   if (head.CacheControl !== undefined) {
-    input.CacheControl = head.CacheControl;
+    fields.CacheControl = head.CacheControl;
     kept.push('Cache-Control');
   }
   if (head.ContentDisposition !== undefined) {
-    input.ContentDisposition = head.ContentDisposition;
+    fields.ContentDisposition = head.ContentDisposition;
     kept.push('Content-Disposition');
   }
   if (head.ContentEncoding !== undefined) {
-    input.ContentEncoding = head.ContentEncoding;
+    fields.ContentEncoding = head.ContentEncoding;
     kept.push('Content-Encoding');
   }
   if (head.ContentLanguage !== undefined) {
-    input.ContentLanguage = head.ContentLanguage;
+    fields.ContentLanguage = head.ContentLanguage;
     kept.push('Content-Language');
   }
   if (head.Expires !== undefined) {
-    input.Expires = head.Expires;
+    fields.Expires = head.Expires;
     kept.push('Expires');
   }
   if (head.WebsiteRedirectLocation !== undefined) {
-    input.WebsiteRedirectLocation = head.WebsiteRedirectLocation;
+    fields.WebsiteRedirectLocation = head.WebsiteRedirectLocation;
     kept.push('website redirect');
   }
-  if (storageClass !== undefined) {
-    input.StorageClass = storageClass;
-    kept.push(`storage class ${storageClass}`);
+  if (head.StorageClass !== undefined) {
+    fields.StorageClass = head.StorageClass;
+    kept.push(`storage class ${head.StorageClass}`);
   }
   if (head.ServerSideEncryption === 'aws:kms' || head.ServerSideEncryption === 'aws:kms:dsse') {
-    input.ServerSideEncryption = head.ServerSideEncryption;
-    if (head.SSEKMSKeyId !== undefined) input.SSEKMSKeyId = head.SSEKMSKeyId;
-    if (head.BucketKeyEnabled !== undefined) input.BucketKeyEnabled = head.BucketKeyEnabled;
+    fields.ServerSideEncryption = head.ServerSideEncryption;
+    if (head.SSEKMSKeyId !== undefined) fields.SSEKMSKeyId = head.SSEKMSKeyId;
+    if (head.BucketKeyEnabled !== undefined) fields.BucketKeyEnabled = head.BucketKeyEnabled;
     kept.push(`${head.ServerSideEncryption === 'aws:kms' ? 'SSE-KMS' : 'DSSE-KMS'} with the same key`);
   } else if (head.ServerSideEncryption !== undefined) {
-    input.ServerSideEncryption = head.ServerSideEncryption;
+    fields.ServerSideEncryption = head.ServerSideEncryption;
     kept.push(`${head.ServerSideEncryption} encryption`);
   }
-  if (head.ObjectLockMode !== undefined) input.ObjectLockMode = head.ObjectLockMode;
+  if (head.ObjectLockMode !== undefined) fields.ObjectLockMode = head.ObjectLockMode;
   if (head.ObjectLockRetainUntilDate !== undefined)
-    input.ObjectLockRetainUntilDate = head.ObjectLockRetainUntilDate;
+    fields.ObjectLockRetainUntilDate = head.ObjectLockRetainUntilDate;
   if (head.ObjectLockLegalHoldStatus !== undefined)
-    input.ObjectLockLegalHoldStatus = head.ObjectLockLegalHoldStatus;
-  if (head.ObjectLockMode !== undefined || head.ObjectLockLegalHoldStatus !== undefined)
+    fields.ObjectLockLegalHoldStatus = head.ObjectLockLegalHoldStatus;
+  if (head.ObjectLockMode !== undefined || head.ObjectLockLegalHoldStatus !== undefined) {
     kept.push('Object Lock settings');
+  }
   if (grants !== undefined) {
-    Object.assign(input, grants);
+    Object.assign(fields, grants);
     kept.push('ACL grants');
   }
   if ((head.TagCount ?? 0) > 0) kept.push('tags');
-  return { ok: true, input, kept };
+  return { fields, kept };
+}
+
+/** Byte ranges covering `size` bytes in at most 10,000 parts of 512 MiB to 5 GiB. */
+export function partRanges(size: number): PartRange[] {
+  const mebibyte = 1024 ** 2;
+  const partSize = Math.max(MIN_PART_BYTES, Math.ceil(size / MAX_PARTS / mebibyte) * mebibyte);
+  const parts: PartRange[] = [];
+  for (let first = 0, partNumber = 1; first < size; first += partSize, partNumber += 1) {
+    parts.push({ partNumber, range: `bytes=${first}-${Math.min(size, first + partSize) - 1}` });
+  }
+  return parts;
 }
 
 /** The name of an SDK error (`PreconditionFailed`, `AccessDenied` …). */
@@ -293,13 +405,25 @@ export async function fixObject(
   key: string,
   head: HeadObjectCommandOutput,
   contentType: string,
+  remainingMs?: () => number,
 ): Promise<FixResult> {
   const acl = await readGrants(s3, bucket, key, head.VersionId);
   if (!acl.ok) return { fixed: false, reason: acl.reason, detail: acl.detail };
   const plan = planInPlaceCopy(bucket, key, head, contentType, acl.grants);
   if (!plan.ok) return { fixed: false, reason: plan.reason, detail: plan.detail };
+  if (plan.kind === 'multipart' && remainingMs !== undefined) {
+    const needed = Math.ceil(plan.parts.length / PART_CONCURRENCY) * PART_ROUND_MS;
+    if (remainingMs() < needed) {
+      return {
+        fixed: false,
+        reason: 'not-enough-time',
+        detail: `copying it in ${plan.parts.length} parts may take ${Math.round(needed / 1000)} s, more than this run has left; use the S3 Batch Operations handler for objects this large`,
+      };
+    }
+  }
   try {
     // No abort signal: a copy cut off mid-flight would leave us not knowing whether it happened.
+    if (plan.kind === 'multipart') return await multipartCopy(s3, head, contentType, plan);
     const result = await s3.send(new CopyObjectCommand(plan.input));
     const fixed: FixResult = { fixed: true, from: head.ContentType, to: contentType, kept: plan.kept };
     if (result.CopyObjectResult?.ETag !== undefined) fixed.etag = result.CopyObjectResult.ETag;
@@ -307,7 +431,8 @@ export async function fixObject(
     return fixed;
   } catch (error) {
     const name = errorName(error);
-    if (name === 'PreconditionFailed') {
+    // 412 on the copy-source guard; NoSuchKey when the object was deleted before a multipart completed.
+    if (name === 'PreconditionFailed' || (plan.kind === 'multipart' && name === 'NoSuchKey')) {
       return {
         fixed: false,
         reason: 'changed',
@@ -325,5 +450,83 @@ export async function fixObject(
       };
     }
     return { fixed: false, reason: 'copy-failed', detail: `S3 refused the copy (${name})`, errorName: name };
+  }
+}
+
+/** URL query encoding of a tag set, as `x-amz-tagging` wants it. */
+export function encodeTagging(
+  tags: ReadonlyArray<{ Key?: string | undefined; Value?: string | undefined }>,
+): string {
+  return tags
+    .filter((tag) => tag.Key !== undefined)
+    .map((tag) => `${encodeURIComponent(tag.Key ?? '')}=${encodeURIComponent(tag.Value ?? '')}`)
+    .join('&');
+}
+
+/**
+ * Copies an object over 5 GiB onto itself part by part. Every part copy is guarded by the HEAD's
+ * ETag, and so is the completion (`If-Match`), so a write landing at any point makes S3 answer 412
+ * and the upload is aborted instead of replacing the new object with old bytes.
+ */
+async function multipartCopy(
+  s3: S3Client,
+  head: HeadObjectCommandOutput,
+  contentType: string,
+  plan: Extract<CopyPlan, { kind: 'multipart' }>,
+): Promise<FixResult> {
+  const { Bucket, Key } = plan.create;
+  const etag = head.ETag ?? '';
+  const create: CreateMultipartUploadCommandInput = { ...plan.create };
+  if (plan.copyTags) {
+    const tags = await s3.send(
+      new GetObjectTaggingCommand({
+        Bucket,
+        Key,
+        ...(head.VersionId === undefined ? {} : { VersionId: head.VersionId }),
+      }),
+    );
+    const tagging = encodeTagging(tags.TagSet ?? []);
+    if (tagging !== '') create.Tagging = tagging;
+  }
+  const { UploadId } = await s3.send(new CreateMultipartUploadCommand(create));
+  if (UploadId === undefined) throw new Error(`S3 returned no upload id for s3://${Bucket}/${Key}`);
+  try {
+    const { results } = await mapBounded(plan.parts, PART_CONCURRENCY, async (part) => {
+      const copied = await s3.send(
+        new UploadPartCopyCommand({
+          Bucket,
+          Key,
+          UploadId,
+          PartNumber: part.partNumber,
+          CopySource: plan.copySource,
+          CopySourceRange: part.range,
+          CopySourceIfMatch: etag,
+        }),
+      );
+      return { PartNumber: part.partNumber, ETag: copied.CopyPartResult?.ETag };
+    });
+    const completed = await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket,
+        Key,
+        UploadId,
+        IfMatch: etag,
+        MultipartUpload: { Parts: results },
+      }),
+    );
+    const fixed: FixResult = {
+      fixed: true,
+      from: head.ContentType,
+      to: contentType,
+      kept: plan.kept,
+      parts: plan.parts.length,
+    };
+    if (completed.ETag !== undefined) fixed.etag = completed.ETag;
+    if (completed.VersionId !== undefined) fixed.versionId = completed.VersionId;
+    return fixed;
+  } catch (error) {
+    // Parts of an abandoned upload are billed until aborted (or a lifecycle rule removes them).
+    await s3.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId })).catch(() => undefined);
+    throw error;
   }
 }

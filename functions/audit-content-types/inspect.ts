@@ -35,6 +35,8 @@ export interface InspectOptions {
   fix: boolean;
   /** Aborts reads (HEAD, ranged GET) at the deadline; copies are never aborted mid-flight. */
   signal?: AbortSignal;
+  /** Time left in the run: a multipart copy is not started without enough of it. */
+  remainingMs?: () => number;
 }
 
 /** One object to inspect. */
@@ -135,7 +137,7 @@ function fixFinding(
       code: CODES.fixed,
       target,
       severity: 'info',
-      message: `Changed the Content-Type of ${target} from ${fix.from ?? 'none'} to ${fix.to}, keeping ${kept}.`,
+      message: `Changed the Content-Type of ${target} from ${fix.from ?? 'none'} to ${fix.to}, keeping ${kept}${fix.parts === undefined ? '' : ` (copied in ${fix.parts} parts)`}.`,
       data: {
         ...data,
         from: fix.from ?? null,
@@ -144,6 +146,7 @@ function fixFinding(
         previousEtag: previousEtag ?? null,
         etag: fix.etag,
         newVersionId: fix.versionId,
+        ...(fix.parts === undefined ? {} : { parts: fix.parts }),
       },
     };
   }
@@ -231,7 +234,7 @@ export async function inspectObject(
         detail: `its content is ${detected.mime}, not ${expectation.expected}, so the name or the content is wrong, not just the type`,
       };
     } else if (options.fix) {
-      fix = await fixObject(s3, ref.bucket, ref.key, headers, wanted);
+      fix = await fixObject(s3, ref.bucket, ref.key, headers, wanted, options.remainingMs);
     }
     if (fix?.fixed !== true) {
       findings.unshift({

@@ -23,6 +23,7 @@ export function contentTypesPermissions(section: ContentTypesSection): IamStatem
         's3:GetObjectAcl',
         's3:GetObjectVersionAcl',
         's3:PutObject',
+        's3:AbortMultipartUpload',
         's3:PutObjectAcl',
         's3:GetObjectTagging',
         's3:GetObjectVersionTagging',

@@ -2,12 +2,22 @@ import type { HeadObjectCommandOutput } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import {
   COPY_OBJECT_MAX_BYTES,
+  type CopyPlan,
   encodeCopySource,
+  encodeTagging,
   grantHeadersFromAcl,
+  partRanges,
   planInPlaceCopy,
 } from '#functions/audit-content-types/fix.ts';
 
 const meta = { $metadata: {} };
+
+/** The CopyObject input of a single-request plan; fails the test for anything else. */
+function single(plan: CopyPlan) {
+  if (!plan.ok || plan.kind !== 'single')
+    throw new Error(`expected a single CopyObject, got ${JSON.stringify(plan)}`);
+  return plan.input;
+}
 
 function head(fields: Partial<HeadObjectCommandOutput>): HeadObjectCommandOutput {
   return { ...meta, ContentLength: 10, ETag: '"abc"', ContentType: 'binary/octet-stream', ...fields };
@@ -48,9 +58,7 @@ describe('planInPlaceCopy', () => {
       'text/css',
       undefined,
     );
-    expect(plan.ok).toBe(true);
-    if (!plan.ok) return;
-    expect(plan.input).toMatchObject({
+    expect(single(plan)).toMatchObject({
       Bucket: 'b',
       Key: 'a.css',
       CopySource: 'b/a.css',
@@ -67,7 +75,7 @@ describe('planInPlaceCopy', () => {
       Metadata: { author: 'ci', build: '7' },
       StorageClass: 'STANDARD_IA',
     });
-    expect(plan.kept).toEqual(
+    expect(plan.ok && plan.kept).toEqual(
       expect.arrayContaining([
         'Cache-Control',
         'Content-Encoding',
@@ -90,17 +98,17 @@ describe('planInPlaceCopy', () => {
       'text/css',
       undefined,
     );
-    expect(kms.ok && kms.input).toMatchObject({
+    expect(single(kms)).toMatchObject({
       ServerSideEncryption: 'aws:kms',
       SSEKMSKeyId: 'arn:aws:kms:eu-west-1:111122223333:key/k',
       BucketKeyEnabled: true,
     });
     const s3 = planInPlaceCopy('b', 'a.css', head({ ServerSideEncryption: 'AES256' }), 'text/css', undefined);
-    expect(s3.ok && s3.input.ServerSideEncryption).toBe('AES256');
+    expect(single(s3).ServerSideEncryption).toBe('AES256');
   });
 
   it.each([
-    [{ ContentLength: COPY_OBJECT_MAX_BYTES + 1 }, 'too-large'],
+    [{ ContentLength: 10_000 * COPY_OBJECT_MAX_BYTES + 1 }, 'too-large'],
     [{ StorageClass: 'GLACIER' as const }, 'archived'],
     [{ StorageClass: 'DEEP_ARCHIVE' as const }, 'archived'],
     [{ StorageClass: 'INTELLIGENT_TIERING' as const, ArchiveStatus: 'ARCHIVE_ACCESS' as const }, 'archived'],
@@ -133,7 +141,7 @@ describe('planInPlaceCopy', () => {
       'text/css',
       undefined,
     );
-    expect(plan.ok && plan.input).toMatchObject({
+    expect(single(plan)).toMatchObject({
       CopySource: 'b/a.css?versionId=v1',
       ObjectLockMode: 'GOVERNANCE',
       ObjectLockRetainUntilDate: until,
@@ -171,5 +179,45 @@ describe('grantHeadersFromAcl', () => {
       GrantRead: 'uri="http://acs.amazonaws.com/groups/global/AllUsers"',
       GrantReadACP: 'id="partner"',
     });
+  });
+});
+
+describe('partRanges', () => {
+  function covers(size: number) {
+    const parts = partRanges(size);
+    let next = 0;
+    for (const [index, part] of parts.entries()) {
+      const match = /^bytes=(\d+)-(\d+)$/.exec(part.range);
+      const first = Number(match?.[1]);
+      const last = Number(match?.[2]);
+      expect(part.partNumber).toBe(index + 1);
+      expect(first).toBe(next);
+      expect(last - first + 1).toBeLessThanOrEqual(COPY_OBJECT_MAX_BYTES);
+      next = last + 1;
+    }
+    expect(next).toBe(size);
+    return parts;
+  }
+
+  it('covers every byte exactly once in 512 MiB parts', () => {
+    expect(covers(COPY_OBJECT_MAX_BYTES + 1)).toHaveLength(11);
+    expect(covers(6 * 1024 ** 3 + 12_345).at(-1)?.range).toBe(
+      `bytes=${6 * 1024 ** 3}-${6 * 1024 ** 3 + 12_344}`,
+    );
+  });
+
+  it('grows the parts so a 48 TiB object still fits in 10,000', () => {
+    expect(covers(48 * 1024 ** 4).length).toBeLessThanOrEqual(10_000);
+  });
+});
+
+describe('encodeTagging', () => {
+  it('URL-encodes keys and values', () => {
+    expect(
+      encodeTagging([
+        { Key: 'team', Value: 'web & ops' },
+        { Key: 'cost=centre', Value: '42' },
+      ]),
+    ).toBe('team=web%20%26%20ops&cost%3Dcentre=42');
   });
 });

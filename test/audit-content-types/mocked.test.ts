@@ -3,14 +3,19 @@
  * grants, objects over 5 GB, SlowDown after retries, access errors — through aws-sdk-client-mock.
  */
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
   CopyObjectCommand,
+  CreateMultipartUploadCommand,
   GetObjectAclCommand,
   type GetObjectAclCommandOutput,
+  GetObjectTaggingCommand,
   HeadObjectCommand,
   type HeadObjectCommandOutput,
   ListObjectsV2Command,
   S3Client,
   S3ServiceException,
+  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -57,8 +62,12 @@ const privateAcl: Partial<GetObjectAclCommandOutput> = {
   Grants: [{ Grantee: { Type: 'CanonicalUser', ID: 'me' }, Permission: 'FULL_CONTROL' }],
 };
 
-async function run(section: Record<string, unknown>, state?: MemoryStateStore) {
-  const ctx = testContext(definition, { buckets: [{ bucket: 'site' }], ...section }, state ? { state } : {});
+async function run(section: Record<string, unknown>, state?: MemoryStateStore, budgetMs = 900_000) {
+  const ctx = testContext(
+    definition,
+    { buckets: [{ bucket: 'site' }], ...section },
+    { budgetMs, ...(state ? { state } : {}) },
+  );
   return { ctx, outcome: await definition.run(ctx) };
 }
 
@@ -161,18 +170,96 @@ describe('fixing what s3rver cannot model', () => {
     expect(skipped?.message).toContain('could make a public object private');
   });
 
-  it('skips objects over 5 GB instead of failing the run', async () => {
-    list([{ key: 'huge.js', size: 6 * 1024 ** 3 }]);
-    headOf('huge.js', { ContentLength: 6 * 1024 ** 3, ContentType: 'text/plain' });
+  it('fixes an object over 5 GB with a guarded multipart copy that keeps metadata and tags', async () => {
+    const size = 6 * 1024 ** 3;
+    list([{ key: 'huge.js', size }]);
+    headOf('huge.js', {
+      ContentLength: size,
+      ContentType: 'text/plain',
+      ETag: '"big-7"',
+      CacheControl: 'max-age=60',
+      Metadata: { build: '9' },
+      StorageClass: 'STANDARD_IA',
+      ServerSideEncryption: 'aws:kms',
+      SSEKMSKeyId: 'arn:aws:kms:eu-west-1:111122223333:key/k',
+      TagCount: 2,
+    });
+    s3.on(GetObjectTaggingCommand).resolves({
+      TagSet: [
+        { Key: 'team', Value: 'web ops' },
+        { Key: 'tier', Value: '1' },
+      ],
+    });
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-1' });
+    s3.on(UploadPartCopyCommand).callsFake(async (input: { PartNumber?: number }) => ({
+      CopyPartResult: { ETag: `"p${input.PartNumber}"` },
+    }));
+    s3.on(CompleteMultipartUploadCommand).resolves({ ETag: '"new-12"' });
     const { outcome } = await run({ fix: true });
+
     expect(copies()).toEqual([]);
-    expect(outcome.findings.map((finding) => finding.code).sort()).toEqual([
-      'content-type.fix-skipped',
-      'content-type.mismatch',
-    ]);
+    expect(s3.commandCalls(CreateMultipartUploadCommand)[0]?.args[0].input).toEqual({
+      Bucket: 'site',
+      Key: 'huge.js',
+      ContentType: 'text/javascript',
+      CacheControl: 'max-age=60',
+      Metadata: { build: '9' },
+      StorageClass: 'STANDARD_IA',
+      ServerSideEncryption: 'aws:kms',
+      SSEKMSKeyId: 'arn:aws:kms:eu-west-1:111122223333:key/k',
+      Tagging: 'team=web%20ops&tier=1',
+    });
+    const parts = s3.commandCalls(UploadPartCopyCommand).map((call) => call.args[0].input);
+    expect(parts).toHaveLength(12);
     expect(
-      outcome.findings.find((finding) => finding.code === 'content-type.fix-skipped')?.message,
-    ).toContain('6.0 GiB');
+      parts.every((part) => part.CopySourceIfMatch === '"big-7"' && part.CopySource === 'site/huge.js'),
+    ).toBe(true);
+    expect(parts.map((part) => part.CopySourceRange).at(-1)).toBe(
+      `bytes=${11 * 512 * 1024 ** 2}-${size - 1}`,
+    );
+    const complete = s3.commandCalls(CompleteMultipartUploadCommand)[0]?.args[0].input;
+    expect(complete).toMatchObject({ UploadId: 'up-1', IfMatch: '"big-7"' });
+    expect(complete?.MultipartUpload?.Parts?.map((part) => part.PartNumber)).toEqual(
+      Array.from({ length: 12 }, (_, i) => i + 1),
+    );
+    expect(outcome.findings).toEqual([
+      expect.objectContaining({
+        code: 'content-type.fixed',
+        data: expect.objectContaining({ parts: 12, etag: '"new-12"' }),
+      }),
+    ]);
+  });
+
+  it('does not start a multipart copy the run has no time to finish', async () => {
+    const size = 100 * 1024 ** 3;
+    list([{ key: 'video.css', size }]);
+    headOf('video.css', { ContentLength: size, ETag: '"v1"' });
+    const { outcome } = await run({ fix: true }, undefined, 120_000);
+    expect(s3.commandCalls(CreateMultipartUploadCommand)).toHaveLength(0);
+    const skipped = outcome.findings.find((finding) => finding.code === 'content-type.fix-skipped');
+    expect(skipped?.data).toMatchObject({ reason: 'not-enough-time' });
+    expect(skipped?.message).toContain('200 parts');
+  });
+
+  it('aborts the multipart copy and skips when the object changes midway', async () => {
+    const size = 6 * 1024 ** 3;
+    list([{ key: 'huge.css', size }]);
+    headOf('huge.css', { ContentLength: size, ETag: '"v1"' });
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-2' });
+    s3.on(UploadPartCopyCommand).resolves({ CopyPartResult: { ETag: '"p"' } });
+    s3.on(UploadPartCopyCommand, { PartNumber: 5 }).rejects(s3Error('PreconditionFailed', 412));
+    s3.on(AbortMultipartUploadCommand).resolves({});
+    const { outcome } = await run({ fix: true });
+    expect(s3.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(0);
+    expect(s3.commandCalls(AbortMultipartUploadCommand)[0]?.args[0].input).toMatchObject({
+      UploadId: 'up-2',
+      Key: 'huge.css',
+    });
+    expect(
+      outcome.findings.find((finding) => finding.code === 'content-type.fix-skipped')?.data,
+    ).toMatchObject({
+      reason: 'changed',
+    });
   });
 
   it('reports a copy that S3 refuses as skipped, not as a crash', async () => {
