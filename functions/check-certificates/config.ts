@@ -1,4 +1,5 @@
 /** The `certificates` section: which TLS endpoints to probe, and when a certificate is a problem. */
+import { isIP } from 'node:net';
 import * as z from 'zod';
 import { hostnameField, ipAddressField, jobSectionBase, resolverField } from '#shared/config/fields.ts';
 import { STARTTLS_DEFAULT_PORTS, STARTTLS_PROTOCOLS } from '#shared/starttls/index.ts';
@@ -51,6 +52,10 @@ const endpointObject = z
           'tls (TLS from the first byte, also for 465/993/995/636) or STARTTLS: smtp, imap, pop3, ftp, ldap, postgres, mysql, xmpp',
         ),
       servername: hostnameField
+        .refine((value) => isIP(value) === 0, {
+          message:
+            'expected a host name: RFC 6066 forbids an IP address as SNI (leave servername unset to check IP SANs)',
+        })
         .optional()
         .describe(
           'SNI and the name the certificate must match, when it differs from host (never an IP address)',

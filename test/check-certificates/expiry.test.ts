@@ -92,6 +92,7 @@ describe('the certificates section', () => {
         { host: 'mail.example.com', protocol: 'smtps' },
         'not a host',
         { host: 'a.example.com', clientCertificateFile: '/x.pem' },
+        { host: '192.0.2.1', servername: '192.0.2.1' },
       ],
       warnFraction: 2,
     });
@@ -101,6 +102,7 @@ describe('the certificates section', () => {
       expect.stringMatching(/^endpoints\.0: protocol: Invalid option: expected one of "tls"\|"smtp"/),
       'endpoints.1: expected "host", "host:port" or "[ipv6]:port"',
       'endpoints.2.clientCertificateFile: clientCertificateFile is only meaningful with protocol "mysql"',
+      'endpoints.3.servername: expected a host name: RFC 6066 forbids an IP address as SNI (leave servername unset to check IP SANs)',
       expect.stringMatching(/^warnFraction: Too big/),
     ]);
   });
