@@ -157,7 +157,10 @@ export async function auditBucket(
   let saving: Promise<void> = Promise.resolve();
 
   const save = (checkpoint: Checkpoint): Promise<void> => {
-    saving = saving.then(() => context.state.put(CHECKPOINT_PARTITION, key, { ...checkpoint }));
+    // A failed write must not poison the chain: the next one carries newer progress anyway.
+    saving = saving
+      .catch(() => undefined)
+      .then(() => context.state.put(CHECKPOINT_PARTITION, key, { ...checkpoint }));
     return saving;
   };
   const progress = (): Checkpoint => {

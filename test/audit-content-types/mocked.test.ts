@@ -22,6 +22,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { CHECKPOINT_PARTITION } from '#functions/audit-content-types/audit.ts';
 import { definition } from '#functions/audit-content-types/job.ts';
 import { MemoryStateStore } from '#shared/state/memory.ts';
+import sampleEvent from '../../events/audit-content-types.json' with { type: 'json' };
 import { testContext } from '../support/context.ts';
 
 // Mocked clients never send, but constructing one wants a region.
@@ -435,6 +436,10 @@ describe('configuration', () => {
         expect.stringMatching(/^types\.js: expected a MIME type/),
       ]),
     );
+  });
+
+  it('accepts the sample invocation payload as a section', () => {
+    expect(definition.schema.parse(sampleEvent)).toMatchObject({ sniff: true, fix: false, concurrency: 32 });
   });
 
   it('fills the defaults', () => {
