@@ -81,6 +81,8 @@ export interface LocalS3 {
   directEndpoint: string;
   /** s3rver with `latencyMs` added to every request (when asked for). */
   latencyEndpoint?: string;
+  /** Where s3rver keeps the objects (removed on close). */
+  directory: string;
   /** Requests that reached the front, by method. */
   requests: Record<string, number>;
   client(options?: { maxAttempts?: number }): S3Client;
@@ -225,6 +227,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   return {
     endpoint,
     directEndpoint,
+    directory,
     ...(latencyEndpoint === undefined ? {} : { latencyEndpoint }),
     requests,
     client: ({ maxAttempts } = {}) => {
