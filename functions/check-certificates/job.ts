@@ -22,9 +22,10 @@ import {
   type EndpointConfig,
   thresholdsFor,
 } from './config.ts';
-import { probeAddress } from './probe.ts';
+import { type ProbeTarget, probeAddress } from './probe.ts';
 import { endpointFindings, JOB } from './report.ts';
 import { type Resolution, resolveAddresses } from './resolve.ts';
+import { servedChainAmbiguous } from './served-chain.ts';
 
 interface PreparedEndpoint {
   config: EndpointConfig;
@@ -138,11 +139,12 @@ export async function runCertificates(ctx: JobContext<CertificatesSection>): Pro
   const probes = resolved.results.flatMap(({ endpoint, resolution }) =>
     resolution.status === 'ok' ? resolution.addresses.map((address) => ({ endpoint, address })) : [],
   );
+  let wireChainProbes = 0;
   const probed = await mapBounded(
     probes,
     section.concurrency,
     async ({ endpoint, address }) => {
-      const result = await probeAddress({
+      const target: ProbeTarget = {
         address,
         port: endpoint.port,
         protocol: endpoint.config.protocol,
@@ -151,7 +153,20 @@ export async function runCertificates(ctx: JobContext<CertificatesSection>): Pro
         ehloName,
         timeoutMs,
         signal: ctx.deadline.signal,
-      });
+      };
+      let result = await probeAddress(target);
+      if (result.status === 'connected' && servedChainAmbiguous(result.served, now)) {
+        // Node's issuer walk may have hidden a renewed CA certificate sent alongside the stale one.
+        wireChainProbes += 1;
+        const wire = await probeAddress({ ...target, wireChain: true });
+        if (
+          wire.status === 'connected' &&
+          wire.served.length > result.served.length &&
+          wire.served[0]?.fingerprint256 === result.served[0]?.fingerprint256
+        ) {
+          result = { ...result, served: wire.served };
+        }
+      }
       const assessment = await assessProbe(result, {
         now,
         thresholds: thresholdsFor(section, endpoint.config),
@@ -203,6 +218,7 @@ export async function runCertificates(ctx: JobContext<CertificatesSection>): Pro
     handshakes: probed.results.filter(({ assessment }) => assessment.leaf).length,
     probeFailures: probed.results.filter(({ assessment }) => !assessment.leaf && !assessment.aborted).length,
     dnsQueries: dns.stats.queries,
+    wireChainProbes,
     ...(acmCertificates === undefined ? {} : { acmCertificates }),
   };
 

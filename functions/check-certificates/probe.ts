@@ -21,6 +21,7 @@ import {
   type StartTlsFailure,
 } from '#shared/starttls/index.ts';
 import type { EndpointProtocol } from './config.ts';
+import { parseTls12Certificates, RecordingSocket } from './served-chain.ts';
 
 /** What to probe. */
 export interface ProbeTarget {
@@ -34,6 +35,11 @@ export interface ProbeTarget {
   ehloName: string;
   timeoutMs: number;
   signal?: AbortSignal;
+  /**
+   * Negotiate at most TLS 1.2 and read the served chain from the wire (the plaintext Certificate
+   * message) instead of Node's issuer walk; see served-chain.ts.
+   */
+  wireChain?: boolean;
 }
 
 /** A completed handshake and what it showed. */
@@ -83,12 +89,13 @@ const NON_HTTP_TLS_PORTS: ReadonlySet<number> = new Set([
 ]);
 
 let probeContext: SecureContext | undefined;
+let wireChainContext: SecureContext | undefined;
 
 /**
  * The client context every probe shares (built once: per-connection contexts cost CPU). It
  * accepts everything from TLS 1.0 and security level 0 so legacy servers, SHA-1 and 1024-bit keys
- * are seen and reported rather than failing the handshake, and it has an empty CA store so the
- * peer chain Node reports is exactly what the server sent (no roots appended from a store).
+ * are seen and reported rather than failing the handshake, and it has an empty CA store so Node
+ * appends no root from a store to the peer chain it reports.
  */
 export function sharedProbeContext(): SecureContext {
   probeContext ??= createSecureContext({
@@ -98,6 +105,17 @@ export function sharedProbeContext(): SecureContext {
     maxVersion: 'TLSv1.3',
   });
   return probeContext;
+}
+
+/** The same, capped at TLS 1.2: its Certificate message travels in plaintext. */
+function wireProbeContext(): SecureContext {
+  wireChainContext ??= createSecureContext({
+    ca: [],
+    ciphers: 'DEFAULT@SECLEVEL=0',
+    minVersion: 'TLSv1',
+    maxVersion: 'TLSv1.2',
+  });
+  return wireChainContext;
 }
 
 /** The served chain from the handshake, leaf first, each certificate once. */
@@ -209,10 +227,11 @@ export function probeAddress(target: ProbeTarget): Promise<ProbeResult> {
 
     const handshake = (socket: Socket, details: StartTlsDetails | undefined): void => {
       const alpn = target.protocol === 'tls' && !NON_HTTP_TLS_PORTS.has(target.port);
+      const recording = target.wireChain ? new RecordingSocket(socket) : undefined;
       secure = tlsConnect({
-        socket,
+        socket: recording ?? socket,
         ...(target.servername === undefined ? {} : { servername: target.servername }),
-        secureContext: sharedProbeContext(),
+        secureContext: target.wireChain ? wireProbeContext() : sharedProbeContext(),
         rejectUnauthorized: false,
         ...(alpn ? { ALPNProtocols: ['h2', 'http/1.1'] } : {}),
       });
@@ -226,7 +245,7 @@ export function probeAddress(target: ProbeTarget): Promise<ProbeResult> {
         finish({
           status: 'connected',
           address: target.address,
-          served: servedChain(peer),
+          served: (recording && wireChain(recording.received, peer.fingerprint256)) ?? servedChain(peer),
           peer,
           tlsVersion: tlsSocket.getProtocol() ?? 'unknown',
           cipher: tlsSocket.getCipher()?.standardName ?? tlsSocket.getCipher()?.name ?? 'unknown',
@@ -238,6 +257,16 @@ export function probeAddress(target: ProbeTarget): Promise<ProbeResult> {
       tlsSocket.on('error', (error: Error) => fail('handshake', describeTlsError(error)));
     };
   });
+}
+
+/** The wire chain when it parses and starts with the leaf the handshake reported. */
+function wireChain(received: Buffer, leafFingerprint: string): X509Certificate[] | undefined {
+  try {
+    const certificates = parseTls12Certificates(received)?.map((der) => new X509Certificate(der));
+    return certificates?.[0]?.fingerprint256 === leafFingerprint ? certificates : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Node's handshake errors, said plainly (the OpenSSL reason is kept). */

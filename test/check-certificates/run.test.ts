@@ -17,7 +17,7 @@ import { createTrustStore } from '#functions/check-certificates/chain.ts';
 import { definition } from '#functions/check-certificates/job.ts';
 import { classifyConnectError } from '#functions/check-certificates/probe.ts';
 import { startDnsServer } from '#sandbox/dns-server.ts';
-import { createLeaf, createTestPki, type TestPki } from '#sandbox/pki.ts';
+import { createLeaf, createTestPki, issueCertificate, type TestPki } from '#sandbox/pki.ts';
 import { type RunningTlsEndpoint, startTlsEndpoint } from '#sandbox/tls-server.ts';
 import { resetAwsClients } from '#shared/aws.ts';
 import { notifySchema } from '#shared/config/global.ts';
@@ -316,6 +316,36 @@ describe('edge cases of probing', () => {
       'own.test:certificate.ok',
       'rooted.test:certificate.ok',
     ]);
+  });
+
+  it('prefers the renewed intermediate when the server sends the expired one too', async () => {
+    const old = await issueCertificate({
+      commonName: pki.intermediate.spec.commonName,
+      organization: 'run test',
+      isCa: true,
+      issuer: pki.root,
+      keyPair: pki.intermediate.keyPair,
+      notBefore: new Date(NOW.getTime() - 800 * DAY),
+      notAfter: new Date(NOW.getTime() - 30 * DAY),
+    });
+    const leaf = await pki.leaf(['renewed.test']);
+    const endpoint = await startTlsEndpoint({ host: '127.0.0.77', chain: [leaf, old, pki.intermediate] });
+    running.push(endpoint);
+    const outcome = await definition.run(
+      testContext(
+        definition,
+        {
+          endpoints: [{ host: 'renewed.test', addresses: ['127.0.0.77'], port: endpoint.port }],
+          caFile,
+          systemRoots: false,
+        },
+        { now: NOW },
+      ),
+    );
+    expect(outcome.findings.map((finding) => `${finding.code}:${finding.severity}`)).toEqual([
+      'certificate.served-chain-anomaly:warning',
+    ]);
+    expect(outcome.findings[0]?.message).toContain('expired 30 days ago and is not on the verified path');
   });
 
   it('stops at the deadline and says which addresses it did not reach', async () => {
