@@ -19,10 +19,7 @@ describe('audit-content-types demo part', () => {
       endpoint,
       region: 'us-east-1',
       forcePathStyle: true,
-      credentials: {
-        accessKeyId: env['AWS_ACCESS_KEY_ID'] ?? '',
-        secretAccessKey: env['AWS_SECRET_ACCESS_KEY'] ?? '',
-      },
+      credentials: { accessKeyId, secretAccessKey },
     });
     const listed = await client.send(new ListObjectsV2Command({ Bucket: DEMO_BUCKET }));
     expect(listed.Contents?.map((object) => object.Key)).toEqual(
