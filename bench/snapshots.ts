@@ -197,7 +197,7 @@ async function perVolume(ec2: EC2Client, ssm: SSMClient): Promise<void> {
   const volumes = described.Reservations?.[0]?.Instances?.[0]?.BlockDeviceMappings ?? [];
   const request = (phase: 'freeze' | 'thaw') => ({
     instanceId: INSTANCE,
-    commands: phase === 'freeze' ? freezeCommands(FREEZE, 'peer') : thawCommands(FREEZE, 'peer'),
+    commands: phase === 'freeze' ? freezeCommands(FREEZE, 'peer') : thawCommands('peer'),
     comment: `watchkeeper ${phase} peer`,
     executionTimeoutSeconds: 30,
     waitMs: 30_000,

@@ -89,18 +89,17 @@ export const freezeSchema = z
         mode: z
           .literal('commands')
           .describe('Your own pre and post commands, as Data Lifecycle Manager runs them'),
-        pre: z.string().min(1).describe('Shell commands run before the snapshot; exit 0 means quiesced'),
+        pre: z
+          .string()
+          .min(1)
+          .describe(
+            'Shell commands run (after the watchdog is armed) before the snapshot; exit 0 means quiesced',
+          ),
         post: z
           .string()
           .min(1)
-          .describe('Shell commands run after the snapshot call, and on every failure path'),
-        timeoutSeconds: z
-          .number()
-          .int()
-          .min(5)
-          .max(600)
-          .default(30)
-          .describe('Execution timeout of each command on the instance'),
+          .describe('Shell commands run after the snapshot call, on every failure path, or by the watchdog'),
+        watchdogSeconds,
       })
       .strict(),
   ])

@@ -20,21 +20,25 @@ function prelude(variables: Record<string, string>): string[] {
   return Object.entries(variables).map(([name, value]) => `${name}=${shellQuote(value)}`);
 }
 
-/** Seconds the instance stays quiesced at most (the watchdog, or the commands' own timeout). */
+/** Seconds the instance stays quiesced at most: the watchdog undoes everything by then. */
 export function watchdogSecondsOf(spec: ActiveFreeze): number {
-  return spec.mode === 'commands' ? spec.timeoutSeconds : spec.watchdogSeconds;
+  return spec.watchdogSeconds;
 }
 
 /** The `commands` parameter that quiesces the instance. */
 export function freezeCommands(spec: ActiveFreeze, runId: string, stateDir = HOOK_STATE_DIR): string[] {
-  if (spec.mode === 'commands') return spec.pre.split('\n');
   const variables: Record<string, string> = {
     WK_RUN_ID: runId,
-    WK_MOUNTS: spec.mountPoints.join(' '),
+    WK_MOUNTS: spec.mode === 'commands' ? '' : spec.mountPoints.join(' '),
     WK_TIMEOUT: String(spec.watchdogSeconds),
     WK_MYSQL: spec.mode === 'mysql' ? '1' : '0',
     WK_STATE_DIR: stateDir,
   };
+  if (spec.mode === 'commands') {
+    // Base64: the user's text reaches the instance as data, never re-parsed by the prelude.
+    variables['WK_PRE_B64'] = Buffer.from(spec.pre).toString('base64');
+    variables['WK_POST_B64'] = Buffer.from(spec.post).toString('base64');
+  }
   if (spec.mode === 'mysql') {
     variables['WK_MYSQL_LOCK_WAIT'] = String(spec.lockWaitSeconds);
     if (spec.defaultsFile !== undefined) variables['WK_MYSQL_DEFAULTS_FILE'] = spec.defaultsFile;
@@ -43,8 +47,7 @@ export function freezeCommands(spec: ActiveFreeze, runId: string, stateDir = HOO
 }
 
 /** The `commands` parameter that thaws the instance. */
-export function thawCommands(spec: ActiveFreeze, runId: string, stateDir = HOOK_STATE_DIR): string[] {
-  if (spec.mode === 'commands') return spec.post.split('\n');
+export function thawCommands(runId: string, stateDir = HOOK_STATE_DIR): string[] {
   return [...prelude({ WK_RUN_ID: runId, WK_STATE_DIR: stateDir }), ...THAW_SCRIPT.split('\n')];
 }
 

@@ -220,9 +220,7 @@ async function snapshotLocked(
   } else freeze = await runFreeze(ctx, deps, instance.id, active);
 
   const thaw =
-    active === undefined || freeze.kind === 'not-needed'
-      ? undefined
-      : makeThaw(ctx, deps, instance.id, active);
+    active === undefined || freeze.kind === 'not-needed' ? undefined : makeThaw(ctx, deps, instance.id);
 
   if (freeze.kind === 'failed') {
     // Whatever the freeze did before it failed is undone before anything else happens.
@@ -552,7 +550,7 @@ async function runFreeze(
     responseCode: outcome.responseCode,
     hook: status?.fields,
   };
-  if (outcome.status === 'Success' && (spec.mode === 'commands' || status?.status === 'frozen')) {
+  if (outcome.status === 'Success' && status?.status === 'frozen') {
     const epoch = Number(status?.fields['frozenAt']);
     return {
       kind: 'frozen',
@@ -600,7 +598,6 @@ function makeThaw(
   ctx: JobContext<SnapshotsSection>,
   deps: SnapshotDeps,
   instanceId: string,
-  spec: ActiveFreeze,
 ): () => Promise<ThawResult> {
   return async () => {
     let reason = '';
@@ -610,7 +607,7 @@ function makeThaw(
       try {
         outcome = await runShellCommand(deps, {
           instanceId,
-          commands: thawCommands(spec, ctx.runId),
+          commands: thawCommands(ctx.runId),
           comment: `watchkeeper thaw ${ctx.runId}`,
           executionTimeoutSeconds: 60,
           waitMs: ctx.config.thawWaitSeconds * 1000,
@@ -627,8 +624,7 @@ function makeThaw(
         };
       const status = parseHookStatus(outcome.stdout);
       if (
-        (outcome.status === 'Success' &&
-          (spec.mode === 'commands' || status?.status === 'thawed' || status?.status === 'not-frozen')) ||
+        (outcome.status === 'Success' && (status?.status === 'thawed' || status?.status === 'not-frozen')) ||
         // The freeze on the instance belongs to another run (exit 3): nothing of ours is frozen.
         (status?.status === 'busy' && status.fields['heldBy'] !== undefined)
       ) {

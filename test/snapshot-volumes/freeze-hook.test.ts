@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -137,6 +138,63 @@ describe.skipIf(!IS_ROOT)(
       await new Promise((resolve) => setTimeout(resolve, 3_500));
       const again = await thaw(spec, 'run-3', stateDir);
       expect(again.status?.status).toBe('not-frozen');
+    });
+
+    describe('custom commands', () => {
+      const commands = (pre: string, post: string, watchdogSeconds = 30): ActiveFreeze => ({
+        mode: 'commands',
+        pre,
+        post,
+        watchdogSeconds,
+      });
+
+      it('runs pre before the snapshot and post at the thaw', async () => {
+        const fs = await scratch();
+        const spec = commands(`fsfreeze -f ${fs.mountPoint}`, `fsfreeze -u ${fs.mountPoint}`);
+        const frozen = await freeze(spec, 'run-c1', stateDir);
+        expect(frozen.status?.fields).toMatchObject({ status: 'frozen', pre: 'ok' });
+        const blocked = writer(fs);
+        expect(await isBlocked(blocked)).toBe(true);
+        expect((await thaw(spec, 'run-c1', stateDir)).status?.fields).toMatchObject({
+          status: 'thawed',
+          post: 'ok',
+        });
+        expect(await finishes(blocked)).toBe(0);
+      });
+
+      it('has the watchdog run post when no thaw arrives', async () => {
+        const fs = await scratch();
+        const spec = commands(`fsfreeze -f ${fs.mountPoint}`, `fsfreeze -u ${fs.mountPoint}`, 2);
+        expect((await freeze(spec, 'run-c2', stateDir)).status?.status).toBe('frozen');
+        const blocked = writer(fs);
+        expect(await isBlocked(blocked)).toBe(true);
+        expect(await finishes(blocked, 15_000)).toBe(0);
+        // The post command ran once, by the watchdog; the late thaw does not run it again.
+        expect((await thaw(spec, 'run-c2', stateDir)).status?.fields).toMatchObject({
+          watchdog: 'fired',
+          post: 'none',
+        });
+      });
+
+      it('runs post to undo a pre command that failed, and reports the failure', async () => {
+        const fs = await scratch();
+        const spec = commands(`touch ${fs.dir}/pre-ran; exit 3`, `touch ${fs.dir}/post-ran`);
+        const result = await freeze(spec, 'run-c3', stateDir);
+        expect(result.exitCode).toBe(1);
+        expect(result.status?.fields).toMatchObject({ status: 'failed', reason: 'pre-command-failed' });
+        expect(existsSync(join(fs.dir, 'pre-ran'))).toBe(true);
+        expect(existsSync(join(fs.dir, 'post-ran'))).toBe(true);
+      });
+
+      it('reports a failing post command', async () => {
+        const fs = await scratch();
+        const result = await freeze(commands('true', 'exit 1'), 'run-c4', stateDir);
+        expect(result.status?.status).toBe('frozen');
+        const thawed = await thaw(commands('true', 'exit 1'), 'run-c4', stateDir);
+        expect(thawed.exitCode).toBe(1);
+        expect(thawed.status?.fields).toMatchObject({ status: 'failed', reason: 'post-command-failed' });
+        expect(await finishes(writer(fs))).toBe(0);
+      });
     });
 
     it.each([

@@ -43,15 +43,15 @@ describe('freezeCommands', () => {
     ]);
   });
 
-  it('sends custom commands as they are', () => {
-    const spec = {
-      mode: 'commands',
-      pre: 'systemctl stop app\nsync',
-      post: 'systemctl start app',
-      timeoutSeconds: 30,
-    } as const;
-    expect(freezeCommands(spec, 'r')).toEqual(['systemctl stop app', 'sync']);
-    expect(thawCommands(spec, 'r')).toEqual(['systemctl start app']);
+  it('passes custom commands to the hook as base64 data, never as shell text', () => {
+    const pre = "systemctl stop app; echo 'x'";
+    const spec = { mode: 'commands', pre, post: 'systemctl start app', watchdogSeconds: 30 } as const;
+    const lines = freezeCommands(spec, 'r');
+    expect(lines).toContain(`WK_PRE_B64='${Buffer.from(pre).toString('base64')}'`);
+    expect(lines).toContain(`WK_POST_B64='${Buffer.from('systemctl start app').toString('base64')}'`);
+    expect(lines).toContain("WK_MOUNTS=''");
+    expect(lines.join('\n')).not.toContain('systemctl');
+    expect(thawCommands('r').slice(0, 2)).toEqual(["WK_RUN_ID='r'", "WK_STATE_DIR='/run/watchkeeper'"]);
   });
 });
 

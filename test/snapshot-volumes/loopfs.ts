@@ -129,9 +129,9 @@ export function freeze(
   return runPayload(freezeCommands(spec, runId, stateDir), env, shell);
 }
 
-/** Runs the thaw phase as SSM would. */
-export function thaw(spec: ActiveFreeze, runId: string, stateDir: string, shell = 'sh') {
-  return runPayload(thawCommands(spec, runId, stateDir), {}, shell);
+/** Runs the thaw phase as SSM would (the thaw is the same for every mode; `_spec` keeps calls symmetric). */
+export function thaw(_spec: ActiveFreeze, runId: string, stateDir: string, shell = 'sh') {
+  return runPayload(thawCommands(runId, stateDir), {}, shell);
 }
 
 /** A process writing a file into `dir`; blocked while the file system is frozen. */

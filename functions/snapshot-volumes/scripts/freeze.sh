@@ -7,6 +7,8 @@
 #   WK_MYSQL_DEFAULTS_FILE  option file with the client's credentials/socket (optional)
 #   WK_MYSQL_LOCK_WAIT      seconds to wait for the lock (lock_wait_timeout), default 10
 #   WK_STATE_DIR    where the hook keeps its state (must not be on a frozen file system)
+#   WK_PRE_B64 / WK_POST_B64  custom commands (base64): pre runs after the watchdog is armed and
+#                   the lock taken, before the file systems freeze; post runs at thaw or by the watchdog
 # Prints exactly one line starting with "WATCHKEEPER " and exits 0 frozen, 1 failed, 2 refused,
 # 3 another run holds the freeze, 4 a file system was already frozen by someone else.
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -18,6 +20,8 @@ TIMEOUT=${WK_TIMEOUT:-30}
 MYSQL=${WK_MYSQL:-0}
 LOCK_WAIT=${WK_MYSQL_LOCK_WAIT:-10}
 DEFAULTS=${WK_MYSQL_DEFAULTS_FILE:-}
+PRE_B64=${WK_PRE_B64:-}
+POST_B64=${WK_POST_B64:-}
 
 say() { echo "WATCHKEEPER phase=freeze run=$RUN $*"; }
 refuse() { say "status=refused $*"; exit 2; }
@@ -35,7 +39,9 @@ if [ -n "$DEFAULTS" ]; then
   case "$DEFAULTS" in *[!A-Za-z0-9._/-]*) refuse reason=bad-defaults-file ;; esac
   [ -r "$DEFAULTS" ] || refuse reason=defaults-file-unreadable
 fi
-[ -n "$MOUNTS" ] || [ "$MYSQL" = 1 ] || refuse reason=nothing-to-freeze
+case "$PRE_B64$POST_B64" in *[!A-Za-z0-9+/=]*) refuse reason=bad-command-encoding ;; esac
+if [ -n "$PRE_B64$POST_B64" ]; then command -v base64 >/dev/null 2>&1 || refuse reason=no-base64; fi
+[ -n "$MOUNTS" ] || [ "$MYSQL" = 1 ] || [ -n "$PRE_B64" ] || refuse reason=nothing-to-freeze
 
 seen=' '
 index=0
@@ -84,8 +90,11 @@ if [ -f "$STATE/armed" ]; then
 fi
 # No armed watchdog: whatever is left belongs to a finished or watchdog-thawed run.
 rm -f "$STATE/run" "$STATE/mounts" "$STATE/frozen" "$STATE/release" "$STATE/watchdog-fired" \
-  "$STATE/watchdog.pid" "$STATE/holder.done" "$STATE/mysql.out" "$STATE/mysql-mode" "$STATE/frozen-at" "$STATE/timeout"
+  "$STATE/watchdog.pid" "$STATE/holder.done" "$STATE/mysql.out" "$STATE/mysql-mode" "$STATE/frozen-at" "$STATE/timeout" \
+  "$STATE/pre.sh" "$STATE/post.sh" "$STATE/post.running" "$STATE/pre-started"
 
+if [ -n "$PRE_B64" ]; then printf '%s' "$PRE_B64" | base64 -d >"$STATE/pre.sh" || refuse reason=bad-command-encoding; fi
+if [ -n "$POST_B64" ]; then printf '%s' "$POST_B64" | base64 -d >"$STATE/post.sh" || refuse reason=bad-command-encoding; fi
 echo "$RUN" >"$STATE/run"
 echo "$MOUNTS" >"$STATE/mounts"
 echo "$TIMEOUT" >"$STATE/timeout"
@@ -95,13 +104,15 @@ echo "$RUN" >"$STATE/armed"
 
 # The watchdog is armed before anything is frozen or locked, in its own session (setsid) so that
 # the agent ending this command's process group does not take it down. It thaws only what this run
-# froze (the "frozen" list), releases the lock, and leaves a note for the thaw to report.
+# froze (the "frozen" list), releases the lock, runs the post command once, and leaves a note for
+# the thaw to report.
 WATCHDOG='
 sleep "$1"
 state=$2; run=$3; fz=$4
 [ "$(cat "$state/armed" 2>/dev/null)" = "$run" ] || exit 0
 for m in $(cat "$state/frozen"); do "$fz" -u "$m" >/dev/null 2>&1; done
 : >"$state/release"
+if [ -f "$state/post.sh" ]; then mv "$state/post.sh" "$state/post.running" && sh "$state/post.running" </dev/null >/dev/null 2>&1; fi
 date +%s >"$state/watchdog-fired"
 rm -f "$state/armed"
 '
@@ -114,6 +125,10 @@ undo() {
   rm -f "$STATE/armed"
   pid=$(cat "$STATE/watchdog.pid" 2>/dev/null)
   [ -n "$pid" ] && kill -TERM -- "-$pid" 2>/dev/null
+  # A pre command that started may have done half its work: its post command undoes it, once.
+  if [ -f "$STATE/pre-started" ] && [ -f "$STATE/post.sh" ]; then
+    mv "$STATE/post.sh" "$STATE/post.running" && sh "$STATE/post.running" </dev/null 1>&2
+  fi
 }
 
 if [ "$MYSQL" = 1 ]; then
@@ -146,6 +161,16 @@ echo $? >"$state/holder.done"
   done
 fi
 
+if [ -f "$STATE/pre.sh" ]; then
+  : >"$STATE/pre-started"
+  # The command's own output goes to stderr: stdout carries only the status line.
+  if ! sh "$STATE/pre.sh" </dev/null 1>&2; then
+    undo
+    say status=failed reason=pre-command-failed
+    exit 1
+  fi
+fi
+
 sync
 for m in $MOUNTS; do
   if err=$("$FSFREEZE" -f "$m" 2>&1); then
@@ -159,5 +184,7 @@ for m in $MOUNTS; do
   fi
 done
 date +%s >"$STATE/frozen-at"
-say "status=frozen reused=0 mounts=$(echo "$MOUNTS" | tr ' ' ',') mysql=$(cat "$STATE/mysql-mode") watchdogSeconds=$TIMEOUT frozenAt=$(cat "$STATE/frozen-at")"
+pre=none
+[ -f "$STATE/pre-started" ] && pre=ok
+say "status=frozen reused=0 mounts=$(echo "$MOUNTS" | tr ' ' ',') mysql=$(cat "$STATE/mysql-mode") pre=$pre watchdogSeconds=$TIMEOUT frozenAt=$(cat "$STATE/frozen-at")"
 exit 0

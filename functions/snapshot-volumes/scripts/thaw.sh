@@ -1,8 +1,8 @@
 # watchkeeper thaw hook (POSIX sh; run by SSM AWS-RunShellScript, or `sh thaw.sh` in tests).
 # Inputs: WK_RUN_ID (the run that froze), WK_STATE_DIR (as for freeze.sh).
-# Thaws what the run froze, then disarms the watchdog (only once everything is thawed, so a failed
-# thaw still has the watchdog behind it), releases the MySQL lock, and reports whether the watchdog
-# had already fired. Prints one line starting with "WATCHKEEPER " and exits 0 thawed or nothing to
+# Thaws what the run froze, runs the post command, then disarms the watchdog (only once everything
+# is thawed, so a failed thaw still has the watchdog behind it), releases the MySQL lock, and
+# reports whether the watchdog had already fired. Prints one line starting with "WATCHKEEPER " and exits 0 thawed or nothing to
 # thaw, 1 a file system could not be thawed, 2 refused, 3 the freeze belongs to another run.
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
@@ -55,6 +55,13 @@ if [ -n "$failed" ]; then
   exit 1
 fi
 
+post=none
+if [ -f "$STATE/post.sh" ]; then
+  # Run once (moved first): the watchdog does not repeat a post command that may not be idempotent.
+  mv "$STATE/post.sh" "$STATE/post.running"
+  if sh "$STATE/post.running" </dev/null 1>&2; then post=ok; else post=failed; fi
+fi
+
 watchdog=disarmed
 firedAt=''
 if [ -f "$STATE/watchdog-fired" ]; then
@@ -74,6 +81,11 @@ if [ "$(cat "$STATE/mysql-mode" 2>/dev/null)" = held ]; then
 fi
 
 rm -f "$STATE/run" "$STATE/mounts" "$STATE/frozen" "$STATE/release" "$STATE/watchdog-fired" \
-  "$STATE/watchdog.pid" "$STATE/holder.done" "$STATE/mysql.out" "$STATE/mysql-mode" "$STATE/frozen-at" "$STATE/timeout"
-say "status=thawed thawed=${thawed#,} alreadyThawed=${already#,} watchdog=$watchdog$firedAt mysql=$mysql"
+  "$STATE/watchdog.pid" "$STATE/holder.done" "$STATE/mysql.out" "$STATE/mysql-mode" "$STATE/frozen-at" "$STATE/timeout" \
+  "$STATE/pre.sh" "$STATE/post.sh" "$STATE/post.running" "$STATE/pre-started"
+if [ "$post" = failed ]; then
+  say "status=failed reason=post-command-failed thawed=${thawed#,} watchdog=$watchdog$firedAt mysql=$mysql"
+  exit 1
+fi
+say "status=thawed thawed=${thawed#,} alreadyThawed=${already#,} watchdog=$watchdog$firedAt mysql=$mysql post=$post"
 exit 0
