@@ -292,6 +292,39 @@ describe('audit-content-types against s3rver', () => {
   });
 });
 
+describe('S3 Batch Operations handler against s3rver', () => {
+  it('audits and fixes the tasks of a manifest, keys URL-encoded as Inventory writes them', async () => {
+    await put('awkward', 'batch/site v2+final.css', 'b{}', { CacheControl: 'max-age=5' });
+    await put('awkward', 'batch/ok.css', 'c{}', { ContentType: 'text/css; charset=utf-8' });
+    const { handleBatchEvent } = await import('#functions/audit-content-types/batch-handler.ts');
+    const { createDeadline } = await import('#shared/deadline.ts');
+    const response = await handleBatchEvent(
+      {
+        invocationSchemaVersion: '2.0',
+        invocationId: 'inv',
+        job: { id: 'job', userArguments: { fix: 'true' } },
+        tasks: [
+          { taskId: 'a', s3Key: 'batch/site+v2%2Bfinal.css', s3VersionId: null, s3Bucket: 'awkward' },
+          { taskId: 'b', s3Key: 'batch/ok.css', s3VersionId: null, s3Bucket: 'awkward' },
+          { taskId: 'c', s3Key: 'batch/missing.css', s3VersionId: null, s3Bucket: 'awkward' },
+        ],
+      },
+      s3,
+      createDeadline(60_000),
+      { info: () => undefined, warn: () => undefined },
+    );
+    expect(response.results.map((result) => [result.taskId, result.resultCode])).toEqual([
+      ['a', 'Succeeded'],
+      ['b', 'Succeeded'],
+      ['c', 'PermanentFailure'],
+    ]);
+    expect(response.results[0]?.resultString).toMatch(/^content-type\.fixed: Changed the Content-Type/);
+    const fixed = await s3.send(new HeadObjectCommand({ Bucket: 'awkward', Key: 'batch/site v2+final.css' }));
+    expect(fixed.ContentType).toBe('text/css');
+    expect(fixed.CacheControl).toBe('max-age=5');
+  });
+});
+
 describe('throttling', () => {
   it('retries 503 SlowDown from a real endpoint and completes the audit', async () => {
     const throttled = await startLocalS3({ buckets: ['slow'], slowDownFirst: 3 });
