@@ -41,8 +41,9 @@ function targetOf(host: string, port: number): string {
 }
 
 function defaultEhloName(): string {
+  // Lambda's host name is an IP address or a bare label; EHLO wants a domain (or a [literal]).
   const name = hostname();
-  return name.includes('.') ? name : 'watchkeeper.invalid';
+  return name.includes('.') && isIP(name) === 0 ? name : 'watchkeeper.invalid';
 }
 
 async function prepare(endpoint: EndpointConfig, index: number): Promise<PreparedEndpoint> {
