@@ -4,7 +4,7 @@
  * its deadline resumes where it stopped and `since` makes the next cycle incremental.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { Finding } from '#shared/findings.ts';
+import { type Finding, type Severity, worse } from '#shared/findings.ts';
 import type { Deadline, JobLogger } from '#shared/job.ts';
 import type { StateStore, StateValue } from '#shared/state/store.ts';
 import type { BucketTarget, ContentTypesSection } from './config.ts';
@@ -150,6 +150,20 @@ export async function auditBucket(
   const charsetExamples: string[] = [];
   const failures = new Map<string, number>();
   const failureExamples: string[] = [];
+  const overflow = new Map<string, { count: number; severity: Severity; examples: string[] }>();
+  let kept = 0;
+  const keep = (finding: Finding, objectKey: string): void => {
+    if (kept < section.maxFindings) {
+      kept += 1;
+      findings.push(finding);
+      return;
+    }
+    const entry = overflow.get(finding.code) ?? { count: 0, severity: finding.severity, examples: [] };
+    entry.count += 1;
+    entry.severity = worse(entry.severity, finding.severity);
+    if (entry.examples.length < EXAMPLES) entry.examples.push(objectKey);
+    overflow.set(finding.code, entry);
+  };
   const watermark = new Watermark();
   let aborted = 0;
   let savedAt = 0;
@@ -203,7 +217,7 @@ export async function auditBucket(
         count('charsetMissing');
         if (charsetExamples.length < EXAMPLES) charsetExamples.push(object.key);
       }
-      findings.push(...inspection.findings);
+      for (const finding of inspection.findings) keep(finding, object.key);
     } catch (error) {
       if (isAbort(error)) {
         // Cut off by the deadline: not done, so the checkpoint stays before it.
@@ -275,6 +289,16 @@ export async function auditBucket(
       severity: 'info',
       message: `${count} text object${count === 1 ? '' : 's'} under ${scope} ha${count === 1 ? 's' : 've'} no charset in the Content-Type${example}, so browsers guess the encoding.`,
       data: { bucket: target.bucket, prefix: target.prefix, count, examples: charsetExamples },
+    });
+  }
+  for (const [code, entry] of overflow) {
+    findings.push({
+      job: JOB_NAME,
+      code,
+      target: scope,
+      severity: entry.severity,
+      message: `${entry.count} more ${code} finding${entry.count === 1 ? '' : 's'} under ${scope} are not listed one by one (maxFindings is ${section.maxFindings}), e.g. ${objectTarget(target.bucket, entry.examples[0] ?? '')}.`,
+      data: { bucket: target.bucket, prefix: target.prefix, count: entry.count, examples: entry.examples },
     });
   }
   if (failures.size > 0) {

@@ -75,6 +75,15 @@ export const contentTypesSchema = z
       .describe(
         'Expected type per extension, overriding the built-in table, e.g. { "js": "application/javascript" }',
       ),
+    maxFindings: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(1000)
+      .describe(
+        'Per-object findings kept per bucket prefix; beyond it they are counted in one finding per code (memory stays flat even for a bucket where everything is wrong)',
+      ),
     concurrency: z
       .number()
       .int()

@@ -387,6 +387,22 @@ describe('failures and increments', () => {
     expect(outcome.stats).toMatchObject({ objectsHealthy: 1, bucketsComplete: 1 });
   });
 
+  it('keeps at most maxFindings per prefix and counts the rest in one finding per code', async () => {
+    list(Array.from({ length: 30 }, (_, i) => ({ key: `${String(i).padStart(2, '0')}.css` })));
+    s3.on(HeadObjectCommand).resolves({ ContentType: 'binary/octet-stream', ETag: '"x"' });
+    const { outcome } = await run({ maxFindings: 10 });
+    const perObject = outcome.findings.filter((finding) => finding.target !== 's3://site/');
+    expect(perObject).toHaveLength(10);
+    expect(outcome.findings.filter((finding) => finding.target === 's3://site/')).toEqual([
+      expect.objectContaining({
+        code: 'content-type.missing',
+        severity: 'critical',
+        data: expect.objectContaining({ count: 20 }),
+      }),
+    ]);
+    expect(outcome.stats).toMatchObject({ objectsWithProblems: 30 });
+  });
+
   it('applies include and exclude globs before spending a HEAD', async () => {
     list([
       { key: 'static/a.css' },
@@ -449,6 +465,7 @@ describe('configuration', () => {
       sniff: false,
       since: false,
       concurrency: 32,
+      maxFindings: 1000,
       types: {},
       buckets: [{ bucket: 'site', prefix: '', include: [], exclude: [] }],
     });
