@@ -175,7 +175,7 @@ export const snapshotsSchema = z
   .object({
     ...jobSectionBase('cron(0 3 * * ? *)'),
     instances: z
-      .array(z.preprocess((value) => (typeof value === 'string' ? { id: value } : value), instanceSchema))
+      .array(z.union([instanceIdField, instanceSchema]))
       .default([])
       .describe('Instances by id ("i-0abc...") or with per-instance settings'),
     instanceTags: tagFilterField.optional().describe('Also select running instances with these tags'),

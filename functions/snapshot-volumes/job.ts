@@ -17,7 +17,7 @@ export async function runSnapshots(
   deps: SnapshotDeps,
 ): Promise<JobOutcome> {
   const config = ctx.config;
-  const ids = config.instances.map((instance) => instance.id);
+  const ids = config.instances.map(instanceIdOf);
   let found: Map<string, InstanceInfo>;
   try {
     found = await describeSelectedInstances(
@@ -103,18 +103,21 @@ export async function runSnapshots(
 
 /** The settings for one instance: its own entry over the section's. */
 export function settingsFor(config: SnapshotsSection, instanceId: string): InstanceSettings {
-  const own = config.instances.find((instance) => instance.id === instanceId);
-  const tags = { ...config.tags };
-  if (own !== undefined && 'tags' in own && own.tags !== undefined) Object.assign(tags, own.tags);
+  const own = config.instances.find(
+    (entry): entry is Exclude<typeof entry, string> => typeof entry !== 'string' && entry.id === instanceId,
+  );
   return {
-    freeze: (own && 'freeze' in own ? own.freeze : undefined) ?? config.freeze,
-    onFreezeFailure:
-      (own && 'onFreezeFailure' in own ? own.onFreezeFailure : undefined) ?? config.onFreezeFailure,
-    includeBootVolume:
-      (own && 'includeBootVolume' in own ? own.includeBootVolume : undefined) ?? config.includeBootVolume,
+    freeze: own?.freeze ?? config.freeze,
+    onFreezeFailure: own?.onFreezeFailure ?? config.onFreezeFailure,
+    includeBootVolume: own?.includeBootVolume ?? config.includeBootVolume,
     excludeVolumeIds: own?.excludeVolumeIds ?? [],
-    tags,
+    tags: { ...config.tags, ...own?.tags },
   };
+}
+
+/** The id of an `instances` entry (a bare id or an object with settings). */
+export function instanceIdOf(entry: SnapshotsSection['instances'][number]): string {
+  return typeof entry === 'string' ? entry : entry.id;
 }
 
 // CloudFormation substitutions (the deploy template resolves them), hence the escaped `${`.

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import * as z from 'zod';
 import { backupsSchema } from '#functions/check-backups/config.ts';
 import { snapshotsSchema } from '#functions/snapshot-volumes/config.ts';
 import { explainAwsError, requireRegion } from '#functions/snapshot-volumes/errors.ts';
@@ -39,7 +40,7 @@ describe('snapshots section', () => {
 
   it('names the field and what was expected', () => {
     expect(issues({ instances: ['web-1'] })).toEqual([
-      'instances.0.id: expected an EC2 instance id such as "i-0123456789abcdef0"',
+      'instances.0: expected an EC2 instance id such as "i-0123456789abcdef0"',
     ]);
     expect(issues({})).toEqual([
       'instances: expected "instances" or "instanceTags" to select at least one instance',
@@ -67,6 +68,16 @@ describe('snapshots section', () => {
     expect(found).toHaveLength(1);
     expect(found[0]).toMatch(/^freeze\.mountPoints\.0: /);
     expect(found[0]).toContain(message);
+  });
+
+  it('describes both forms of an instance entry in the JSON Schema for editors', () => {
+    const schema = z.toJSONSchema(snapshotsSchema, { io: 'input', unrepresentable: 'any' }) as unknown as {
+      properties: { instances: { items: { anyOf?: Array<{ type?: string }> } } };
+    };
+    expect(schema.properties.instances.items.anyOf?.map((option) => option.type)).toEqual([
+      'string',
+      'object',
+    ]);
   });
 
   it('merges per-instance settings over the section', () => {
@@ -169,9 +180,8 @@ describe('sample invocation events', () => {
   it('events/snapshot-volumes.json and events/check-backups.json are valid sections', async () => {
     const read = async (name: string) =>
       JSON.parse(await readFile(new URL(`../../events/${name}`, import.meta.url), 'utf8')) as unknown;
-    expect(snapshotsSchema.parse(await read('snapshot-volumes.json')).instances[0]?.freeze?.mode).toBe(
-      'mysql',
-    );
+    const section = snapshotsSchema.parse(await read('snapshot-volumes.json'));
+    expect(settingsFor(section, 'i-0123456789abcdef0').freeze.mode).toBe('mysql');
     expect(backupsSchema.parse(await read('check-backups.json')).maxAgeHours).toBe(26);
   });
 });
