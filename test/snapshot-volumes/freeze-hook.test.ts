@@ -245,6 +245,19 @@ describe.skipIf(!IS_ROOT)(
       expect(await finishes(writer(fs))).toBe(0);
     });
 
+    it('refuses a freeze delivered after its own thaw (the caller had given up on it)', async () => {
+      const fs = await scratch();
+      const spec = fsfreeze([fs.mountPoint]);
+      expect((await thaw(spec, 'run-late', stateDir)).status?.status).toBe('not-frozen');
+      const late = await freeze(spec, 'run-late', stateDir);
+      expect(late.exitCode).toBe(2);
+      expect(late.status?.fields['reason']).toBe('thawed-before-freeze');
+      expect(await finishes(writer(fs))).toBe(0);
+      // Other runs are not affected.
+      expect((await freeze(spec, 'run-next', stateDir)).status?.status).toBe('frozen');
+      expect((await thaw(spec, 'run-next', stateDir)).status?.status).toBe('thawed');
+    });
+
     it('reports a file system frozen by someone else as a state, leaves that freeze alone and thaws its own', async () => {
       const ours = await scratch();
       const theirs = await scratch();

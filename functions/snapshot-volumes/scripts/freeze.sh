@@ -79,6 +79,11 @@ if command -v flock >/dev/null 2>&1; then
   flock -w 10 9 || { say status=busy reason=hook-running; exit 3; }
 fi
 
+if grep -qxF "$RUN" "$STATE/thawed-early" 2>/dev/null; then
+  # This run's thaw already came and went: the caller gave up on this freeze; do not start it now.
+  say status=refused reason=thawed-before-freeze
+  exit 2
+fi
 if [ -f "$STATE/armed" ]; then
   holder=$(cat "$STATE/armed")
   if [ "$holder" = "$RUN" ]; then

@@ -15,7 +15,16 @@ case "$RUN" in '' | *[!A-Za-z0-9._:-]*) RUN=invalid; say status=refused reason=b
 case "$STATE" in /*) ;; *) say status=refused reason=bad-state-dir; exit 2 ;; esac
 case "$STATE" in *[!A-Za-z0-9._/-]*) say status=refused reason=bad-state-dir; exit 2 ;; esac
 
+# A thaw that finds nothing may have overtaken its own freeze (delivered late, after the caller
+# gave up): note the run so that freeze refuses to start.
+remember_early_thaw() {
+  mkdir -p "$STATE" && chmod 700 "$STATE" || return 0
+  echo "$RUN" >>"$STATE/thawed-early"
+  tail -n 50 "$STATE/thawed-early" >"$STATE/thawed-early.new" && mv "$STATE/thawed-early.new" "$STATE/thawed-early"
+}
+
 if [ ! -f "$STATE/run" ]; then
+  remember_early_thaw
   say status=not-frozen watchdog=none
   exit 0
 fi
@@ -25,6 +34,7 @@ if command -v flock >/dev/null 2>&1; then
 fi
 # Re-read under the lock: a concurrent thaw may have finished meanwhile.
 if [ ! -f "$STATE/run" ]; then
+  remember_early_thaw
   say status=not-frozen watchdog=none
   exit 0
 fi
