@@ -55,6 +55,14 @@ describe('freezeCommands', () => {
   });
 });
 
+describe('SSM payload', () => {
+  it('contains no "{{", which SSM would read as a parameter reference', () => {
+    const spec = { mode: 'commands', pre: 'echo {{x}}', post: 'true', watchdogSeconds: 30 } as const;
+    for (const lines of [freezeCommands(spec, 'r'), thawCommands('r')])
+      expect(lines.join('\n')).not.toContain('{{');
+  });
+});
+
 describe('shellQuote', () => {
   it('keeps a single quote from ending the quoted word', () => {
     expect(shellQuote("it's")).toBe("'it'\\''s'");
