@@ -254,12 +254,17 @@ async function assessCertificate(probe: ProbeSuccess, context: AssessContext): P
           `${where} serves a self-signed certificate (${quoted(leaf)}) that clients do not trust; if it is your own CA's, add it to caFile.`,
         { path: pathData },
       );
-    } else if (probe.served.length === 1 && !isSelfSigned(leaf)) {
+    } else if (path.certificates.length === 1) {
+      // The leaf's issuer is neither sent nor trusted: public CAs never issue from the root, so
+      // the server left out (or mixed up) its intermediate.
+      const sentOthers = probe.served.length > 1;
       add(
         'certificate.incomplete-chain',
         'critical',
         (where) =>
-          `${where} sends only its leaf certificate, without the intermediate "${issuerName(leaf)}": browsers may fetch it, but curl, Java, Node and mail servers fail to verify.`,
+          `${where} ${sentOthers ? 'does not send' : 'sends only its leaf certificate, without'} the intermediate "${issuerName(leaf)}"${
+            sentOthers ? ' that issued its certificate (it sends other certificates instead)' : ''
+          }: browsers may fetch it, but curl, Java, Node and mail servers fail to verify.`,
         { path: pathData, missingIssuer: issuerName(leaf) },
       );
     } else {

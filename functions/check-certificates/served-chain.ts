@@ -95,10 +95,14 @@ export function parseTls12Certificates(bytes: Buffer): Buffer[] | undefined {
 }
 
 /**
- * Whether Node's issuer walk may have hidden a served certificate that matters: it picked a CA
- * certificate that is not valid now, and a valid one with the same name may have been sent too.
+ * Whether Node's issuer walk may have hidden a served certificate that matters: it reports the
+ * leaf alone although the leaf is not self-issued (the server may have sent a wrong intermediate),
+ * or it picked a CA certificate that is not valid now (a valid one with the same name may have
+ * been sent too).
  */
 export function servedChainAmbiguous(served: readonly X509Certificate[], now: Date): boolean {
+  const [leaf] = served;
+  if (leaf && served.length === 1 && leaf.subject !== leaf.issuer) return true;
   return served
     .slice(1)
     .some((certificate) => new Date(certificate.validTo) < now || new Date(certificate.validFrom) > now);

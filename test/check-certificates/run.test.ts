@@ -450,3 +450,35 @@ describe('ACM certificates', () => {
     expect(findings).toEqual([]);
   });
 });
+
+describe('a server that sends the wrong intermediate', () => {
+  it('calls the chain incomplete and the stray certificate an anomaly', async () => {
+    const stray = await createLeaf(['stray.test'], undefined, { isCa: true });
+    const endpoint = await startTlsEndpoint({
+      host: '127.0.0.78',
+      chain: [await pki.leaf(['wrongca.test']), stray],
+    });
+    running.push(endpoint);
+    const outcome = await definition.run(
+      testContext(
+        definition,
+        {
+          endpoints: [{ host: 'wrongca.test', addresses: ['127.0.0.78'], port: endpoint.port }],
+          caFile,
+          systemRoots: false,
+          fetchMissingIssuers: false,
+        },
+        { now: NOW },
+      ),
+    );
+    expect(outcome.findings.map((finding) => `${finding.code}:${finding.severity}`).sort()).toEqual([
+      'certificate.incomplete-chain:critical',
+      'certificate.served-chain-anomaly:info',
+    ]);
+    expect(
+      outcome.findings.find((finding) => finding.code === 'certificate.incomplete-chain')?.message,
+    ).toContain(
+      'does not send the intermediate "run test Issuing CA 1" that issued its certificate (it sends other certificates instead)',
+    );
+  });
+});
