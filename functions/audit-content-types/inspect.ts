@@ -16,6 +16,7 @@ import {
   correctedType,
   type Expectation,
   expectationFor,
+  expectationForEncoded,
   judgeContentType,
   lacksCharset,
   parseContentType,
@@ -174,13 +175,18 @@ export async function inspectObject(
   ref: ObjectRef,
   options: InspectOptions,
 ): Promise<Inspection> {
-  const expectation: Expectation | undefined = expectationFor(ref.key, options.overrides);
-  if (expectation === undefined && !options.sniff) {
+  const byName = expectationFor(ref.key, options.overrides);
+  // `.gz`/`.br`/`.zst` keys may be transparent pre-compressed assets: the HEAD's Content-Encoding decides.
+  const compressed = /\.(gz|br|zst)$/i.test(ref.key);
+  if (byName === undefined && !compressed && !options.sniff) {
     return { status: 'unknown-extension', findings: [], charsetMissing: false, sniffed: false };
   }
   const headers = await head(s3, ref, options.signal);
   if (headers === undefined)
     return { status: 'vanished', findings: [], charsetMissing: false, sniffed: false };
+  const expectation: Expectation | undefined = compressed
+    ? expectationForEncoded(ref.key, headers.ContentEncoding, options.overrides)
+    : byName;
   const target = objectTarget(ref.bucket, ref.key);
   const data = baseData(ref, headers);
   const findings: Finding[] = [];

@@ -217,6 +217,33 @@ export function expectationFor(key: string, overrides: ReadonlyMap<string, strin
   };
 }
 
+/** Suffixes of pre-compressed copies and the Content-Encoding that makes them transparent. */
+const COMPRESSION_SUFFIXES: Readonly<Record<string, readonly string[]>> = {
+  gz: ['gzip', 'x-gzip'],
+  br: ['br'],
+  zst: ['zstd'],
+};
+
+/**
+ * For a pre-compressed asset served transparently (`app.js.gz` with `Content-Encoding: gzip`), the
+ * type must be the inner file's (text/javascript), not application/gzip: the expectation of the
+ * key without the suffix. Otherwise the key's own expectation (a `.gz` download is application/gzip).
+ */
+export function expectationForEncoded(
+  key: string,
+  contentEncoding: string | undefined,
+  overrides: ReadonlyMap<string, string>,
+): Expectation | undefined {
+  const extension = extensionOf(key);
+  const encodings = extension === undefined ? undefined : COMPRESSION_SUFFIXES[extension];
+  const encoding = contentEncoding?.trim().toLowerCase();
+  if (encodings !== undefined && encoding !== undefined && encodings.includes(encoding)) {
+    const inner = expectationFor(key.slice(0, -(extension?.length ?? 0) - 1), overrides);
+    if (inner !== undefined) return inner;
+  }
+  return expectationFor(key, overrides);
+}
+
 /** Parses a Content-Type value; undefined for absent, empty or malformed values. */
 export function parseContentType(value: string | undefined): ParsedContentType | undefined {
   if (value === undefined) return undefined;

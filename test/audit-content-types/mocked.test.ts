@@ -403,6 +403,23 @@ describe('failures and increments', () => {
     expect(outcome.stats).toMatchObject({ objectsWithProblems: 30 });
   });
 
+  it('judges pre-compressed assets by the file inside when served with their Content-Encoding', async () => {
+    list([{ key: 'ok.js.gz' }, { key: 'wrong.css.gz' }, { key: 'backup.tar.gz' }]);
+    headOf('ok.js.gz', { ContentType: 'text/javascript; charset=utf-8', ContentEncoding: 'gzip' });
+    headOf('wrong.css.gz', { ContentType: 'application/gzip', ContentEncoding: 'gzip' });
+    headOf('backup.tar.gz', { ContentType: 'application/gzip' });
+    const { outcome } = await run({});
+    expect(outcome.findings).toEqual([
+      expect.objectContaining({
+        code: 'content-type.mismatch',
+        target: 's3://site/wrong.css.gz',
+        severity: 'critical',
+        data: expect.objectContaining({ expected: 'text/css' }),
+      }),
+    ]);
+    expect(outcome.stats).toMatchObject({ objectsHealthy: 2 });
+  });
+
   it('applies include and exclude globs before spending a HEAD', async () => {
     list([
       { key: 'static/a.css' },

@@ -3,6 +3,7 @@ import {
   CODES,
   correctedType,
   expectationFor,
+  expectationForEncoded,
   extensionOf,
   judgeContentType,
   lacksCharset,
@@ -61,6 +62,18 @@ describe('expectationFor', () => {
       expected: 'application/javascript; charset=utf-8',
     });
     expect(judge('app.js', 'text/javascript', overrides)?.code).toBe(CODES.mismatch);
+  });
+});
+
+describe('expectationForEncoded', () => {
+  it('expects the inner type of a pre-compressed asset served with its Content-Encoding', () => {
+    expect(expectationForEncoded('app.js.gz', 'gzip', none)?.expected).toBe('text/javascript');
+    expect(expectationForEncoded('site.css.br', 'br', none)?.expected).toBe('text/css');
+  });
+
+  it('expects the archive type of a plain download', () => {
+    expect(expectationForEncoded('backup.tar.gz', undefined, none)?.expected).toBe('application/gzip');
+    expect(expectationForEncoded('app.js.gz', 'br', none)?.expected).toBe('application/gzip');
   });
 });
 
