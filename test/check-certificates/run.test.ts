@@ -482,3 +482,27 @@ describe('a server that sends the wrong intermediate', () => {
     );
   });
 });
+
+describe('a server that resets every connection', () => {
+  it('reports a connection failure, not a certificate problem', async () => {
+    const endpoint = await startTlsEndpoint({
+      host: '127.0.0.79',
+      chain: pki.chain(await pki.leaf(['reset.test'])),
+      behaviour: 'reset',
+    });
+    running.push(endpoint);
+    const outcome = await definition.run(
+      testContext(
+        definition,
+        { endpoints: [{ host: 'reset.test', addresses: ['127.0.0.79'], port: endpoint.port }] },
+        { now: NOW },
+      ),
+    );
+    // The reset races the connect callback: it lands either before TCP is reported established
+    // (unreachable) or during the handshake. Either way it is never about the certificate.
+    const codes = outcome.findings.map((finding) => `${finding.code}:${finding.severity}`);
+    expect(codes).toHaveLength(1);
+    expect(['endpoint.handshake-failed:critical', 'endpoint.unreachable:unknown']).toContain(codes[0]);
+    expect(outcome.findings[0]?.message).toMatch(/closed the connection during the TLS handshake|ECONNRESET/);
+  });
+});
