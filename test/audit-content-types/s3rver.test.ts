@@ -26,6 +26,7 @@ import { testContext } from '../support/context.ts';
 
 let local: LocalS3;
 let s3: S3Client;
+let savedEnv: NodeJS.ProcessEnv = {};
 let beforeCopy: ((bucket: string, key: string) => Promise<void>) | undefined;
 
 const BUCKETS = ['paging', 'demo', 'keep', 'awkward', 'race', 'resume'];
@@ -73,6 +74,7 @@ beforeAll(async () => {
   });
   s3 = local.client();
   // The job's own client is created on first use from these, like in Lambda.
+  savedEnv = { ...process.env };
   Object.assign(process.env, {
     AWS_ENDPOINT_URL_S3: local.endpoint,
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
@@ -83,6 +85,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await local?.close();
+  // Leave the environment as found, should the worker process be reused.
+  for (const name of Object.keys(process.env)) if (!(name in savedEnv)) delete process.env[name];
+  Object.assign(process.env, savedEnv);
 });
 
 describe('audit-content-types against s3rver', () => {
