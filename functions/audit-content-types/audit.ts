@@ -117,6 +117,17 @@ class Watermark {
   }
 }
 
+/** Whether a bucket is an S3 Express One Zone directory bucket (`name--azid--x-s3`). */
+export function isDirectoryBucket(bucket: string): boolean {
+  return bucket.endsWith('--x-s3');
+}
+
+function withoutResumePoint(checkpoint: Checkpoint): Checkpoint {
+  return checkpoint.lastCompleteRunAt === undefined
+    ? {}
+    : { lastCompleteRunAt: checkpoint.lastCompleteRunAt };
+}
+
 function isAbort(error: unknown): boolean {
   return errorName(error) === 'AbortError';
 }
@@ -130,7 +141,11 @@ export async function auditBucket(
 ): Promise<BucketOutcome> {
   const key = checkpointKey(target);
   const scope = `s3://${target.bucket}/${target.prefix}`;
-  const previous = readCheckpoint(await context.state.get(CHECKPOINT_PARTITION, key));
+  const stored = readCheckpoint(await context.state.get(CHECKPOINT_PARTITION, key));
+  // Directory buckets (S3 Express One Zone) list keys unsorted and do not take StartAfter, so a
+  // cut-short cycle there starts over (only `since` keeps it incremental).
+  const resumable = !isDirectoryBucket(target.bucket);
+  const previous: Checkpoint = resumable ? stored : withoutResumePoint(stored);
   const resuming = previous.startAfter !== undefined;
   const cycleStartedAt =
     resuming && previous.cycleStartedAt ? previous.cycleStartedAt : context.now().toISOString();
@@ -180,7 +195,7 @@ export async function auditBucket(
   const progress = (): Checkpoint => {
     const checkpoint: Checkpoint = { cycleStartedAt };
     const after = watermark.key ?? previous.startAfter;
-    if (after !== undefined) checkpoint.startAfter = after;
+    if (after !== undefined && resumable) checkpoint.startAfter = after;
     if (modifiedAfter !== undefined) checkpoint.modifiedAfter = modifiedAfter;
     if (previous.lastCompleteRunAt !== undefined) checkpoint.lastCompleteRunAt = previous.lastCompleteRunAt;
     return checkpoint;

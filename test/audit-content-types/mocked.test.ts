@@ -370,6 +370,29 @@ describe('failures and increments', () => {
     expect(written.at(-1)).toEqual({ lastCompleteRunAt: expect.any(String) });
   });
 
+  it('starts a cut-short cycle over on directory buckets, which take no StartAfter', async () => {
+    const bucket = 'assets--euw1-az1--x-s3';
+    s3.on(ListObjectsV2Command).resolves({
+      Contents: Array.from({ length: 20 }, (_, i) => ({ Key: `z${20 - i}.css`, Size: 1 })),
+    });
+    s3.on(HeadObjectCommand).resolves({ ContentType: 'text/css; charset=utf-8', ETag: '"d"' });
+    const first = testContext(definition, { buckets: [{ bucket }], concurrency: 2 });
+    let checks = 0;
+    first.deadline = {
+      remainingMs: () => 60_000,
+      reached: () => ++checks > 5,
+      signal: new AbortController().signal,
+    };
+    const partial = await definition.run(first);
+    expect(partial.incomplete).toBeDefined();
+    expect(await first.state.get(CHECKPOINT_PARTITION, `${bucket}/`)).not.toHaveProperty('startAfter');
+    await definition.run(testContext(definition, { buckets: [{ bucket }] }, { state: first.state }));
+    expect(s3.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input.StartAfter)).toEqual([
+      undefined,
+      undefined,
+    ]);
+  });
+
   it('names the buckets it did not reach when the deadline comes first', async () => {
     list([{ key: 'a.css' }]);
     headOf('a.css', { ContentType: 'text/css; charset=utf-8' });
