@@ -38,9 +38,24 @@ const EXCEPTIONS: Record<string, ActionRule> = {
       's3:GetObjectVersionTagging',
       's3:PutObjectTagging',
       's3:PutObjectAcl',
+      's3:PutObjectRetention',
+      's3:PutObjectLegalHold',
       'kms:Decrypt',
       'kms:GenerateDataKey',
     ],
+  },
+  // Multipart copy (objects over 5 GB): all parts authorise as reading the source, writing the target.
+  's3:CreateMultipartUpload': {
+    required: ['s3:PutObject'],
+    optional: ['s3:PutObjectTagging', 's3:PutObjectAcl', 'kms:GenerateDataKey'],
+  },
+  's3:UploadPartCopy': {
+    required: ['s3:GetObject', 's3:PutObject'],
+    optional: ['s3:GetObjectVersion', 'kms:Decrypt'],
+  },
+  's3:CompleteMultipartUpload': {
+    required: ['s3:PutObject'],
+    optional: ['s3:PutObjectRetention', 's3:PutObjectLegalHold'],
   },
   's3:GetObjectTagging': { required: ['s3:GetObjectTagging'], optional: ['s3:GetObjectVersionTagging'] },
   's3:GetObjectAcl': { required: ['s3:GetObjectAcl'], optional: ['s3:GetObjectVersionAcl'] },

@@ -26,6 +26,8 @@ interface Statement {
   Resource: unknown;
 }
 
+/** Every feature that sends AWS calls switched on, so every shipped command must be granted. */
+const FULL_FEATURES = 'test/deploy/full-features.yml';
 let directory: string;
 let template: Template;
 
@@ -36,6 +38,7 @@ beforeAll(async () => {
     AWS_ACCESS_KEY_ID: '',
     AWS_SECRET_ACCESS_KEY: '',
     AWS_PROFILE: 'watchkeeper-none',
+    WATCHKEEPER_CONFIG: FULL_FEATURES,
   };
   await exec('npx', ['sls', 'package', '--stage', 'test', '--package', directory], {
     cwd: root,
@@ -132,19 +135,8 @@ describe('sls package template', () => {
   });
 
   it.each(jobs.map((job) => job.name))('grants %s exactly the actions its bundle sends', async (job) => {
-    const granted = new Set(
-      roleStatements(job)
-        .flatMap((statement) => statement.Action)
-        .filter((action) => !action.startsWith('logs:')),
-    );
-    const required = new Set<string>();
-    const allowed = new Set<string>();
-    const built = await bundleHandler(`functions/${job}/handler.ts`, directory);
-    for (const { client, operation } of shippedOperations(built.metafile)) {
-      const rule = actionsForCommand(client, operation);
-      for (const action of rule.required) required.add(action);
-      for (const action of [...rule.required, ...(rule.optional ?? [])]) allowed.add(action);
-    }
+    const granted = new Set(actionsOf(roleStatements(job)));
+    const { required, allowed } = await bundleActions(job);
     expect(
       [...required].filter((action) => !granted.has(action)),
       `${job} lacks`,
@@ -154,7 +146,48 @@ describe('sls package template', () => {
       `${job} is granted but never sends`,
     ).toEqual([]);
   });
+
+  it('grants nothing beyond the bundles for the repository watchkeeper.yml (features off stay ungranted)', async () => {
+    const stack = await buildStack({ configPath: join(root, 'watchkeeper.yml'), stage: 'test' });
+    const resources = stack.resources['Resources'] as Record<string, { Properties: Record<string, unknown> }>;
+    for (const job of jobs) {
+      const policies = (resources[`${logicalName(job.name)}Role`]?.Properties['Policies'] ?? []) as Array<{
+        PolicyDocument: { Statement: Statement[] };
+      }>;
+      const granted = actionsOf(policies.flatMap((policy) => policy.PolicyDocument.Statement));
+      const { allowed } = await bundleActions(job.name);
+      expect(
+        granted.filter((action) => !allowed.has(action)),
+        `${job.name} is granted but never sends`,
+      ).toEqual([]);
+    }
+  });
 });
+
+const bundles = new Map<string, Promise<{ required: Set<string>; allowed: Set<string> }>>();
+
+/** Required and allowed IAM actions of the SDK commands shipped in a job's bundle (built once). */
+function bundleActions(job: string) {
+  let pending = bundles.get(job);
+  if (!pending) {
+    pending = bundleHandler(`functions/${job}/handler.ts`, directory).then((built) => {
+      const required = new Set<string>();
+      const allowed = new Set<string>();
+      for (const { client, operation } of shippedOperations(built.metafile)) {
+        const rule = actionsForCommand(client, operation);
+        for (const action of rule.required) required.add(action);
+        for (const action of [...rule.required, ...(rule.optional ?? [])]) allowed.add(action);
+      }
+      return { required, allowed };
+    });
+    bundles.set(job, pending);
+  }
+  return pending;
+}
+
+function actionsOf(statements: Statement[]): string[] {
+  return statements.flatMap((statement) => statement.Action).filter((action) => !action.startsWith('logs:'));
+}
 
 describe('buildStack', () => {
   it('subscribes the alert email only when the alertEmail parameter is given', async () => {
