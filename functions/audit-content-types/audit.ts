@@ -8,7 +8,7 @@ import { type Finding, type Severity, worse } from '#shared/findings.ts';
 import type { Deadline, JobLogger } from '#shared/job.ts';
 import type { StateStore, StateValue } from '#shared/state/store.ts';
 import type { BucketTarget, ContentTypesSection } from './config.ts';
-import { errorName } from './fix.ts';
+import { errorName, isDirectoryBucket } from './fix.ts';
 import { forEachBounded } from './for-each-bounded.ts';
 import { type InspectOptions, inspectObject, JOB_NAME, objectTarget } from './inspect.ts';
 import { type ListedObject, listObjects, skipReason } from './listing.ts';
@@ -115,11 +115,6 @@ class Watermark {
       this.#next += 1;
     }
   }
-}
-
-/** Whether a bucket is an S3 Express One Zone directory bucket (`name--azid--x-s3`). */
-export function isDirectoryBucket(bucket: string): boolean {
-  return bucket.endsWith('--x-s3');
 }
 
 function withoutResumePoint(checkpoint: Checkpoint): Checkpoint {

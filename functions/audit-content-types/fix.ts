@@ -104,6 +104,11 @@ export type FixResult =
     }
   | { fixed: false; reason: SkipReason; detail: string; errorName?: string };
 
+/** Whether a bucket is an S3 Express One Zone directory bucket (`name--azid--x-s3`). */
+export function isDirectoryBucket(bucket: string): boolean {
+  return bucket.endsWith('--x-s3');
+}
+
 /** RFC 3986 percent-encoding of one key segment (encodeURIComponent leaves `!'()*` alone). */
 function encodeSegment(segment: string): string {
   return encodeURIComponent(segment).replace(
@@ -243,7 +248,8 @@ export function planInPlaceCopy(
       Key: key,
       CopySource: copySource,
       MetadataDirective: 'REPLACE',
-      TaggingDirective: 'COPY',
+      // Directory buckets have no object tags (and no tagging directive) to keep.
+      ...(isDirectoryBucket(bucket) ? {} : { TaggingDirective: 'COPY' as const }),
       ...fields,
     };
     if (head.ETag !== undefined) input.CopySourceIfMatch = head.ETag;
@@ -407,7 +413,10 @@ export async function fixObject(
   contentType: string,
   remainingMs?: () => number,
 ): Promise<FixResult> {
-  const acl = await readGrants(s3, bucket, key, head.VersionId);
+  // Directory buckets have no ACLs: nothing to read or carry over.
+  const acl = isDirectoryBucket(bucket)
+    ? ({ ok: true, grants: undefined } as const)
+    : await readGrants(s3, bucket, key, head.VersionId);
   if (!acl.ok) return { fixed: false, reason: acl.reason, detail: acl.detail };
   const plan = planInPlaceCopy(bucket, key, head, contentType, acl.grants);
   if (!plan.ok) return { fixed: false, reason: plan.reason, detail: plan.detail };

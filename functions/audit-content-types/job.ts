@@ -4,6 +4,7 @@ import type { IamStatement, JobDefinition } from '#shared/job.ts';
 import { addStats, auditBucket } from './audit.ts';
 import { s3Client } from './client.ts';
 import { type ContentTypesSection, contentTypesSchema } from './config.ts';
+import { isDirectoryBucket } from './fix.ts';
 import { JOB_NAME } from './inspect.ts';
 
 /** IAM for exactly the calls the job makes: list, HEAD/ranged GET, and with `fix` the ACL read and the copy. */
@@ -12,11 +13,21 @@ export function contentTypesPermissions(section: ContentTypesSection): IamStatem
   const objects = [
     ...new Set(section.buckets.map((target) => `arn:aws:s3:::${target.bucket}/${target.prefix}*`)),
   ];
+  const directory = buckets.filter(isDirectoryBucket);
   const statements: IamStatement[] = [
     { actions: ['s3:ListBucket'], resources: buckets.map((bucket) => `arn:aws:s3:::${bucket}`) },
     // HeadObject and GetObject (ranged) both authorise as s3:GetObject; versioned reads as GetObjectVersion.
     { actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: objects },
   ];
+  if (directory.length > 0) {
+    // Directory buckets authorise object calls through a session (read-only unless fixing).
+    statements.push({
+      actions: ['s3express:CreateSession'],
+      resources: directory.map(
+        (bucket) => `arn:aws:s3express:\${AWS::Region}:\${AWS::AccountId}:bucket/${bucket}`,
+      ),
+    });
+  }
   if (section.fix) {
     statements.push({
       actions: [

@@ -393,6 +393,25 @@ describe('failures and increments', () => {
     ]);
   });
 
+  it('fixes in a directory bucket without ACLs or a tagging directive, and asks IAM for a session', async () => {
+    const bucket = 'assets--euw1-az1--x-s3';
+    s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'a.css', Size: 1 }] });
+    s3.on(HeadObjectCommand).resolves({
+      ContentType: 'binary/octet-stream',
+      ETag: '"d"',
+      StorageClass: 'EXPRESS_ONEZONE',
+    });
+    await definition.run(testContext(definition, { buckets: [{ bucket }], fix: true }));
+    expect(s3.commandCalls(GetObjectAclCommand)).toHaveLength(0);
+    expect(copies()[0]).toMatchObject({ ContentType: 'text/css', StorageClass: 'EXPRESS_ONEZONE' });
+    expect(copies()[0]).not.toHaveProperty('TaggingDirective');
+    const iam = definition.permissions?.(definition.schema.parse({ buckets: [{ bucket }] })) ?? [];
+    expect(iam).toContainEqual({
+      actions: ['s3express:CreateSession'],
+      resources: [`arn:aws:s3express:\${AWS::Region}:\${AWS::AccountId}:bucket/${bucket}`],
+    });
+  });
+
   it('names the buckets it did not reach when the deadline comes first', async () => {
     list([{ key: 'a.css' }]);
     headOf('a.css', { ContentType: 'text/css; charset=utf-8' });
