@@ -1,4 +1,5 @@
 /** The sandbox parts `npm run demo` starts, in the order their jobs run (certificates first). */
+import { demoPart as contentTypes } from './audit-content-types.ts';
 import { demoPart as blocklists } from './check-blocklists.ts';
 import { demoPart as certificates } from './check-certificates.ts';
 import { demoPart as dns } from './check-dns.ts';
@@ -12,4 +13,5 @@ export const demoParts: readonly DemoPart[] = [
   dns,
   blocklists,
   mailServers,
+  contentTypes,
 ];
