@@ -119,8 +119,12 @@ export async function buildStack(
 
 /** What every function needs: publish findings, keep alert state. */
 function commonStatements(): IamStatement[] {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation reference, resolved by substitute()
+  const topic = '${AlertTopic}';
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation reference, resolved by substitute()
+  const table = '${StateTable.Arn}';
   return [
-    { actions: ['sns:Publish'], resources: ['${AlertTopic}'] },
+    { actions: ['sns:Publish'], resources: [topic] },
     {
       actions: [
         'dynamodb:GetItem',
@@ -129,7 +133,7 @@ function commonStatements(): IamStatement[] {
         'dynamodb:Query',
         'dynamodb:BatchWriteItem',
       ],
-      resources: ['${StateTable.Arn}'],
+      resources: [table],
     },
   ];
 }

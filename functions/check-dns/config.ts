@@ -1,5 +1,5 @@
 /** The `dns` section: expected records per domain, mail DNS checks, and how to ask. */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   boundedInt,
   hostnameField,

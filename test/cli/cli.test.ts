@@ -24,7 +24,12 @@ async function cli(argv: string[], env: NodeJS.ProcessEnv = {}) {
       stderr += text;
     },
     env,
-    publisher: { publish: async (message) => (published.push(message), { messageId: 'local-1' }) },
+    publisher: {
+      publish: async (message) => {
+        published.push(message);
+        return { messageId: 'local-1' };
+      },
+    },
   });
   return { status, stdout, stderr, published };
 }

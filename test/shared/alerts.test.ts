@@ -35,7 +35,12 @@ async function runSequence(runs: Array<{ at: number; findings: Finding[] }>, ove
   const results = [];
   for (const run of runs) {
     const messages: SnsMessage[] = [];
-    const publisher: Publisher = { publish: async (message) => (messages.push(message), { messageId: 'm' }) };
+    const publisher: Publisher = {
+      publish: async (message) => {
+        messages.push(message);
+        return { messageId: 'm' };
+      },
+    };
     results.push(
       await notifyRun(report(run.findings), {
         settings: { ...settings, ...overrides },

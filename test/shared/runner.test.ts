@@ -16,7 +16,10 @@ function input<C>(definition: JobDefinition<C>, section: C, budgetMs = 60_000) {
     global: z.object(globalShape).parse({}),
     section,
     runId: 'run-1',
-    now: () => new Date((tick += 250)),
+    now: () => {
+      tick += 250;
+      return new Date(tick);
+    },
     deadline: createDeadline(budgetMs),
     logger: quietLogger,
     state: new MemoryStateStore(),
