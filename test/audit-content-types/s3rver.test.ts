@@ -8,10 +8,11 @@ import {
   HeadObjectCommand,
   PutObjectCommand,
   type PutObjectCommandInput,
-  type S3Client,
+  S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHECKPOINT_PARTITION } from '#functions/audit-content-types/audit.ts';
+import { auditBucket, CHECKPOINT_PARTITION } from '#functions/audit-content-types/audit.ts';
+import { createS3Client } from '#functions/audit-content-types/client.ts';
 import { definition } from '#functions/audit-content-types/job.ts';
 import {
   LOCAL_CREDENTIALS,
@@ -331,12 +332,13 @@ describe('S3 Batch Operations handler against s3rver', () => {
 });
 
 describe('throttling', () => {
-  it('retries 503 SlowDown from a real endpoint and completes the audit', async () => {
-    const throttled = await startLocalS3({ buckets: ['slow'], slowDownFirst: 3 });
+  it("retries four 503 SlowDowns in a row with the job's own client and completes the audit", async () => {
+    // Four in a row: the SDK's default three attempts would give up; the job's client takes five.
+    const throttled = await startLocalS3({ buckets: ['slow'], slowDownFirst: 4 });
+    const saved = process.env['AWS_ENDPOINT_URL_S3'];
     try {
-      const client = throttled.client({ maxAttempts: 5 });
       // Seeding bypasses the front, so the SlowDowns hit the audit's requests.
-      const direct = new (await import('@aws-sdk/client-s3')).S3Client({
+      const direct = new S3Client({
         endpoint: throttled.directEndpoint,
         region: 'us-east-1',
         forcePathStyle: true,
@@ -346,19 +348,19 @@ describe('throttling', () => {
         new PutObjectCommand({ Bucket: 'slow', Key: 'a.png', Body: PNG_PIXEL, ContentType: 'image/png' }),
       );
       direct.destroy();
-      const { auditBucket } = await import('#functions/audit-content-types/audit.ts');
+      Object.assign(process.env, { AWS_ENDPOINT_URL_S3: throttled.endpoint });
+      const client = createS3Client(8);
       const ctx = testContext(definition, { buckets: [{ bucket: 'slow' }] });
-      const outcome = await auditBucket(
-        client,
-        ctx.config.buckets[0] ?? { bucket: 'slow', prefix: '', include: [], exclude: [] },
-        ctx.config,
-        ctx,
-      );
+      const target = ctx.config.buckets[0] ?? { bucket: 'slow', prefix: '', include: [], exclude: [] };
+      const outcome = await auditBucket(client, target, ctx.config, ctx);
+      client.destroy();
       expect(outcome.complete).toBe(true);
       expect(outcome.stats).toMatchObject({ objectsHealthy: 1, objectsFailed: 0 });
       const { GET: gets = 0 } = throttled.requests;
-      expect(gets).toBeGreaterThanOrEqual(4);
+      expect(gets).toBeGreaterThanOrEqual(5);
     } finally {
+      if (saved === undefined) delete process.env['AWS_ENDPOINT_URL_S3'];
+      else Object.assign(process.env, { AWS_ENDPOINT_URL_S3: saved });
       await throttled.close();
     }
   });
