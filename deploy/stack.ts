@@ -91,16 +91,15 @@ export async function buildStack(
     const logical = logicalName(extra.name);
     functions[extra.name] = {
       handler: extra.handler,
+      // Invoked by S3 Batch Operations, whose job role needs lambda:InvokeFunction on it.
       description: extra.description,
       timeout: extra.timeoutSeconds,
       role: `${logical}Role`,
       maximumRetryAttempts: 0,
       events: [],
     };
-    resources[`${logical}Role`] = role(extra.name, options.stage, [
-      ...commonStatements(),
-      ...extra.statements,
-    ]);
+    // No SNS or state table: the worker reports to S3 Batch Operations, which writes the report.
+    resources[`${logical}Role`] = role(extra.name, options.stage, extra.statements);
     resources[`${logical}ErrorsAlarm`] = errorsAlarm(extra.name, options.stage);
   }
 

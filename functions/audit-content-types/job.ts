@@ -50,17 +50,6 @@ export function contentTypesPermissions(section: ContentTypesSection): IamStatem
   return statements;
 }
 
-/**
- * IAM for the S3 Batch Operations function (batch-handler.ts) on `buckets`: the job's permissions
- * with `fix`, since a Batch Operations job may be created with fix=true.
- */
-export function batchOperationsPermissions(buckets: readonly string[]): IamStatement[] {
-  if (buckets.length === 0) return [];
-  return contentTypesPermissions(
-    contentTypesSchema.parse({ buckets: buckets.map((bucket) => ({ bucket })), fix: true }),
-  );
-}
-
 /** The job definition the runner, CLI and handler use. */
 export const definition: JobDefinition<ContentTypesSection> = {
   name: JOB_NAME,

@@ -12,7 +12,6 @@ import {
   decodeTaskKey,
   handleBatchEvent,
 } from '#functions/audit-content-types/batch-handler.ts';
-import { batchOperationsPermissions } from '#functions/audit-content-types/job.ts';
 import { createDeadline } from '#shared/deadline.ts';
 import event from '../../events/audit-content-types-batch.json' with { type: 'json' };
 
@@ -154,17 +153,5 @@ describe('S3 Batch Operations handler', () => {
 
   it('decodes manifest keys like S3 Inventory writes them', () => {
     expect(decodeTaskKey('a+b%2Bc%25d%C3%BC.css')).toBe('a b+c%dü.css');
-  });
-
-  it('gets the fix permissions on the buckets it is deployed for', () => {
-    const statements = batchOperationsPermissions(['site', 'media']);
-    expect(statements[0]).toEqual({
-      actions: ['s3:ListBucket'],
-      resources: ['arn:aws:s3:::site', 'arn:aws:s3:::media'],
-    });
-    expect(statements.flatMap((statement) => statement.actions)).toEqual(
-      expect.arrayContaining(['s3:GetObject', 's3:PutObject', 's3:GetObjectAcl', 's3:AbortMultipartUpload']),
-    );
-    expect(batchOperationsPermissions([])).toEqual([]);
   });
 });

@@ -9,9 +9,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contentTypesSchema } from '#functions/audit-content-types/config.ts';
 import { jobs } from '#functions/registry.ts';
 import { readConfigFile, validateConfig } from '#shared/config/load.ts';
 import { bundleHandler, shippedOperations } from '../../deploy/bundle.ts';
+import { extraFunctions } from '../../deploy/extra-functions.ts';
 import { actionsForCommand } from '../../deploy/iam-actions.ts';
 import { buildStack, logicalName } from '../../deploy/stack.ts';
 
@@ -28,6 +30,13 @@ interface Statement {
 
 /** Every feature that sends AWS calls switched on, so every shipped command must be granted. */
 const FULL_FEATURES = 'test/deploy/full-features.yml';
+/** Every deployed function ([name, entry]): the jobs, and extra functions such as the S3 Batch worker. */
+const functionsToCheck: Array<[string, string]> = [
+  ...jobs.map((job): [string, string] => [job.name, `functions/${job.name}/handler.ts`]),
+  ...extraFunctions(
+    validateConfig(await readConfigFile(join(root, FULL_FEATURES)), jobs, FULL_FEATURES).sections,
+  ).map((extra): [string, string] => [extra.name, extra.entry]),
+];
 let directory: string;
 let template: Template;
 
@@ -134,9 +143,10 @@ describe('sls package template', () => {
     }
   });
 
-  it.each(jobs.map((job) => job.name))('grants %s exactly the actions its bundle sends', async (job) => {
-    const granted = new Set(actionsOf(roleStatements(job)));
-    const { required, allowed } = await bundleActions(job);
+  it.each(functionsToCheck)('grants %s exactly the actions its bundle sends', async (name, entry) => {
+    const job = name;
+    const granted = new Set(actionsOf(roleStatements(name)));
+    const { required, allowed } = await bundleActions(entry);
     expect(
       [...required].filter((action) => !granted.has(action)),
       `${job} lacks`,
@@ -155,7 +165,7 @@ describe('sls package template', () => {
         PolicyDocument: { Statement: Statement[] };
       }>;
       const granted = actionsOf(policies.flatMap((policy) => policy.PolicyDocument.Statement));
-      const { allowed } = await bundleActions(job.name);
+      const { allowed } = await bundleActions(`functions/${job.name}/handler.ts`);
       expect(
         granted.filter((action) => !allowed.has(action)),
         `${job.name} is granted but never sends`,
@@ -166,11 +176,11 @@ describe('sls package template', () => {
 
 const bundles = new Map<string, Promise<{ required: Set<string>; allowed: Set<string> }>>();
 
-/** Required and allowed IAM actions of the SDK commands shipped in a job's bundle (built once). */
-function bundleActions(job: string) {
-  let pending = bundles.get(job);
+/** Required and allowed IAM actions of the SDK commands shipped in an entry's bundle (built once). */
+function bundleActions(entry: string) {
+  let pending = bundles.get(entry);
   if (!pending) {
-    pending = bundleHandler(`functions/${job}/handler.ts`, directory).then((built) => {
+    pending = bundleHandler(entry, directory).then((built) => {
       const required = new Set<string>();
       const allowed = new Set<string>();
       for (const { client, operation } of shippedOperations(built.metafile)) {
@@ -180,7 +190,7 @@ function bundleActions(job: string) {
       }
       return { required, allowed };
     });
-    bundles.set(job, pending);
+    bundles.set(entry, pending);
   }
   return pending;
 }
@@ -190,6 +200,18 @@ function actionsOf(statements: Statement[]): string[] {
 }
 
 describe('buildStack', () => {
+  it('deploys the S3 Batch worker on the same buckets, with fix permissions only where fix is on', () => {
+    const audit = { buckets: [{ bucket: 'site', prefix: 'static/' }], fix: false };
+    const [worker] = extraFunctions({ contentTypes: contentTypesSchema.parse(audit) });
+    const actions = (worker?.statements ?? []).flatMap((statement) => statement.actions);
+    expect(worker?.handler).toBe('functions/audit-content-types/batch-handler.handler');
+    expect(actions).toEqual(['s3:GetObject', 's3:GetObjectVersion']);
+    expect(actions).not.toContain('s3:PutObject');
+    const [fixer] = extraFunctions({ contentTypes: contentTypesSchema.parse({ ...audit, fix: true }) });
+    expect(fixer?.statements.flatMap((statement) => statement.actions)).toContain('s3:PutObject');
+    expect(extraFunctions({})).toEqual([]);
+  });
+
   it('subscribes the alert email only when the alertEmail parameter is given', async () => {
     const configPath = join(root, 'watchkeeper.yml');
     const without = await buildStack({ configPath, stage: 'test' });
