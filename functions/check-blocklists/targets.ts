@@ -3,9 +3,9 @@
  * (MX hosts' A/AAAA addresses, found with check-dns's `findMailHosts` so both jobs read MX alike).
  */
 import { isIP } from 'node:net';
-import { findMailHosts } from '#functions/check-dns/mail-hosts.ts';
 import { mapBounded } from '#shared/concurrency.ts';
 import type { DnsClient } from '#shared/dns/client.ts';
+import { findMailHosts } from '#shared/dns/mail-hosts.ts';
 import type { Finding } from '#shared/findings.ts';
 import type { Deadline } from '#shared/job.ts';
 import type { BlocklistsSection } from './config.ts';

@@ -6,10 +6,10 @@
  */
 import { isIP } from 'node:net';
 import { DnsClient, type DnsOutcome, type DnsRecordType } from '#shared/dns/client.ts';
+import type { Lookup } from '#shared/dns/lookup.ts';
 import type { Finding } from '#shared/findings.ts';
 import { CODES, finding } from './codes.ts';
 import type { ExpectableType, Expectation } from './config.ts';
-import type { Lookup } from './lookup.ts';
 import { checkExpectation, formatRecord } from './records.ts';
 
 /** How to reach the zone's servers. */

@@ -5,7 +5,7 @@
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { DnsFailureReason } from '#shared/dns/client.ts';
-import type { Lookup } from './lookup.ts';
+import type { Lookup } from '#shared/dns/lookup.ts';
 
 /** RSA keys below this many bits are a warning (RFC 8301 recommends 2048). */
 export const DKIM_RECOMMENDED_BITS = 2048;

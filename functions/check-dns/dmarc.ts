@@ -5,7 +5,7 @@
  */
 import { getDomain } from 'tldts';
 import type { DnsFailureReason } from '#shared/dns/client.ts';
-import type { Lookup } from './lookup.ts';
+import type { Lookup } from '#shared/dns/lookup.ts';
 
 /** Policies a record can ask for. */
 export type DmarcPolicy = 'none' | 'quarantine' | 'reject';

@@ -5,6 +5,7 @@
 
 import { mapBounded } from '#shared/concurrency.ts';
 import { DnsClient, type DnsRecordType } from '#shared/dns/client.ts';
+import { Lookup } from '#shared/dns/lookup.ts';
 import type { Finding } from '#shared/findings.ts';
 import type { JobDefinition } from '#shared/job.ts';
 import { type AuthoritativeStats, checkAuthoritative } from './authoritative.ts';
@@ -16,7 +17,6 @@ import {
   type ExpectableType,
   type Expectation,
 } from './config.ts';
-import { Lookup } from './lookup.ts';
 import { checkMail, type MailSummary } from './mail.ts';
 import { checkExpectation, formatRecord } from './records.ts';
 

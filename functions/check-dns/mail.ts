@@ -4,13 +4,14 @@
  * and DKIM. Returns findings for problems and a summary of what was seen for `dns.ok`.
  */
 import { spf } from 'mailauth/lib/spf/index.js';
+import type { Lookup } from '#shared/dns/lookup.ts';
+import { findMailHosts } from '#shared/dns/mail-hosts.ts';
 import type { Finding, Severity } from '#shared/findings.ts';
 import { CODES, finding } from './codes.ts';
 import type { MailConfig } from './config.ts';
 import { DKIM_MINIMUM_BITS, DKIM_RECOMMENDED_BITS, readDkimKey } from './dkim.ts';
 import { discoverDmarc } from './dmarc.ts';
-import { type Lookup, nodeStyleResolver } from './lookup.ts';
-import { findMailHosts } from './mail-hosts.ts';
+import { nodeStyleResolver } from './lookup.ts';
 import { checkSender } from './ptr.ts';
 import { lintSpf, SPF_LOOKUP_LIMIT, SPF_VOID_LIMIT, type SpfLint } from './spf.ts';
 

@@ -4,11 +4,11 @@
  * confirmed reverse DNS, which Gmail requires). IPv4 and IPv6.
  */
 import { isIP } from 'node:net';
+import type { Lookup } from '#shared/dns/lookup.ts';
 import { reverseLookupName } from '#shared/dns/names.ts';
 import type { Finding } from '#shared/findings.ts';
 import { CODES, finding } from './codes.ts';
 import type { MailConfig } from './config.ts';
-import type { Lookup } from './lookup.ts';
 import { canonicalAddress, canonicalName } from './records.ts';
 
 /** What the sender check saw, for `dns.ok`. */

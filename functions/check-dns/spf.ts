@@ -9,7 +9,7 @@
  * worst path, so this walks every branch.
  */
 import type { DnsOutcome } from '#shared/dns/client.ts';
-import type { Lookup } from './lookup.ts';
+import type { Lookup } from '#shared/dns/lookup.ts';
 import {
   type Directive,
   hasMacro,

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Lookup } from '#functions/check-dns/lookup.ts';
-import { mailHostAddresses } from '#functions/check-dns/mail-hosts.ts';
 import { lintSpf } from '#functions/check-dns/spf.ts';
 import { type RunningDnsServer, startDnsServer } from '#sandbox/dns-server.ts';
 import { DnsClient } from '#shared/dns/client.ts';
+import { Lookup } from '#shared/dns/lookup.ts';
+import { mailHostAddresses } from '#shared/dns/mail-hosts.ts';
 import { testZones } from './zones.ts';
 
 let server: RunningDnsServer;

@@ -1,9 +1,9 @@
 /**
  * A domain's inbound mail hosts: its MX set (with RFC 7505 null MX and the RFC 5321 implicit-MX
- * fallback told apart) and each host's addresses. Exported for other jobs (check-blocklists uses
- * the addresses as the IPs to look up).
+ * fallback told apart) and each host's addresses: check-dns judges them, check-blocklists looks
+ * the addresses up.
  */
-import type { DnsClient, DnsFailureReason, DnsOutcome } from '#shared/dns/client.ts';
+import type { DnsClient, DnsFailureReason, DnsOutcome } from './client.ts';
 import { Lookup } from './lookup.ts';
 
 /** One MX host and what its address lookups found. */
