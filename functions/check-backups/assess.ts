@@ -3,8 +3,8 @@
  * and stuck snapshots, and whether the newest is as consistent as it should be. Pure.
  */
 
-import type { SnapshotRecord } from '#functions/snapshot-volumes/snapshots.ts';
-import { CONSISTENCY_TAG, FREEZE_MODE_TAG, MANAGED_BY_TAG } from '#functions/snapshot-volumes/tags.ts';
+import type { SnapshotRecord } from '#shared/ec2/snapshots.ts';
+import { CONSISTENCY_TAG, FREEZE_MODE_TAG, MANAGED_BY_TAG } from '#shared/ec2/tags.ts';
 import type { Finding, Severity } from '#shared/findings.ts';
 
 /** A volume in scope, with where it is attached. */

@@ -1,7 +1,7 @@
 /** The `backups` section: which volumes must have recent, healthy snapshots. */
 import * as z from 'zod';
-import { instanceIdField, tagFilterField, volumeIdField } from '#functions/snapshot-volumes/config.ts';
 import { jobSectionBase } from '#shared/config/fields.ts';
+import { instanceIdField, tagFilterField, volumeIdField } from '#shared/ec2/fields.ts';
 
 /** The `backups` section. */
 export const backupsSchema = z

@@ -1,9 +1,9 @@
 /** check-backups: every in-scope volume has a recent, completed, consistent snapshot (any tool's). */
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { explainAwsError, requireRegion } from '#functions/snapshot-volumes/errors.ts';
-import { listOwnSnapshots, type SnapshotRecord } from '#functions/snapshot-volumes/snapshots.ts';
 import { awsClient } from '#shared/aws.ts';
 import { mapBounded } from '#shared/concurrency.ts';
+import { explainAwsError, requireRegion } from '#shared/ec2/errors.ts';
+import { listOwnSnapshots, type SnapshotRecord } from '#shared/ec2/snapshots.ts';
 import type { Finding } from '#shared/findings.ts';
 import type { JobContext, JobDefinition, JobOutcome } from '#shared/job.ts';
 import { assessVolume } from './assess.ts';

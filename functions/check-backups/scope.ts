@@ -1,6 +1,6 @@
 /** The volumes in scope of the audit: attached to selected instances, or selected directly. */
 import { DescribeVolumesCommand, type EC2Client, type Filter } from '@aws-sdk/client-ec2';
-import { describeSelectedInstances } from '#functions/snapshot-volumes/instances.ts';
+import { describeSelectedInstances } from '#shared/ec2/instances.ts';
 import type { ScopedVolume } from './assess.ts';
 import type { BackupsSection } from './config.ts';
 

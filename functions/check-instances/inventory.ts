@@ -28,9 +28,8 @@ export async function selectInstances(
 ): Promise<SelectedInstances> {
   const filters: Filter[] = [];
   if (section.instanceIds.length > 0) filters.push({ Name: 'instance-id', Values: section.instanceIds });
-  for (const [key, value] of Object.entries(section.tags)) {
-    filters.push({ Name: `tag:${key}`, Values: Array.isArray(value) ? value : [value] });
-  }
+  for (const [key, values] of Object.entries(section.tags ?? {}))
+    filters.push({ Name: `tag:${key}`, Values: values });
   const names = new Map<string, string | undefined>();
   const pages = paginateDescribeInstances(
     { client: ec2, pageSize: 1000 },

@@ -4,13 +4,13 @@
  * retained per source volume (a copy's own volume id is meaningless).
  */
 import { CopySnapshotCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { errorMessage, errorName } from '#shared/ec2/errors.ts';
+import { listOwnSnapshots, MANAGED_FILTER, type SnapshotRecord } from '#shared/ec2/snapshots.ts';
+import { INSTANCE_TAG, SOURCE_SNAPSHOT_TAG, SOURCE_VOLUME_TAG } from '#shared/ec2/tags.ts';
 import type { Finding } from '#shared/findings.ts';
 import type { JobContext } from '#shared/job.ts';
 import type { RetentionPolicy, SnapshotsSection } from './config.ts';
-import { errorMessage, errorName } from './errors.ts';
 import { executePrune, planPrune } from './retention.ts';
-import { listOwnSnapshots, MANAGED_FILTER, type SnapshotRecord } from './snapshots.ts';
-import { INSTANCE_TAG, SOURCE_SNAPSHOT_TAG, SOURCE_VOLUME_TAG } from './tags.ts';
 
 /** What copying to one region did for one instance. */
 export interface CopyResult {

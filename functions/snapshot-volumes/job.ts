@@ -2,14 +2,14 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mapBounded } from '#shared/concurrency.ts';
+import { explainAwsError, requireRegion } from '#shared/ec2/errors.ts';
+import { describeSelectedInstances, type InstanceInfo } from '#shared/ec2/instances.ts';
+import { MANAGED_BY_TAG, MANAGED_BY_VALUE } from '#shared/ec2/tags.ts';
 import type { Finding } from '#shared/findings.ts';
 import type { IamStatement, JobContext, JobDefinition, JobOutcome } from '#shared/job.ts';
 import { ec2Client, ec2ClientIn, ssmClient } from './clients.ts';
 import { type SnapshotsSection, snapshotsSchema } from './config.ts';
-import { explainAwsError, requireRegion } from './errors.ts';
-import { describeSelectedInstances, type InstanceInfo } from './instances.ts';
 import { type InstanceSettings, type SnapshotDeps, snapshotInstance } from './orchestrate.ts';
-import { MANAGED_BY_TAG, MANAGED_BY_VALUE } from './tags.ts';
 
 /** Runs the snapshot job with explicit collaborators (the definition wires the real ones). */
 export async function runSnapshots(

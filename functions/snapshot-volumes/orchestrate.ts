@@ -11,22 +11,9 @@ import {
   type Tag,
 } from '@aws-sdk/client-ec2';
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import type { Finding, Severity } from '#shared/findings.ts';
-import type { JobContext } from '#shared/job.ts';
-import type { FreezeSpec, SnapshotsSection } from './config.ts';
-import { copyNewestSnapshots } from './copy.ts';
-import { CommandError, errorMessage, errorName } from './errors.ts';
-import {
-  type ActiveFreeze,
-  freezeCommands,
-  parseHookStatus,
-  thawCommands,
-  watchdogSecondsOf,
-} from './hook.ts';
-import type { InstanceInfo } from './instances.ts';
-import { executePrune, planPrune } from './retention.ts';
-import { listOwnSnapshots, MANAGED_FILTER } from './snapshots.ts';
-import { runShellCommand, type ShellCommandOutcome } from './ssm.ts';
+import { CommandError, errorMessage, errorName } from '#shared/ec2/errors.ts';
+import type { InstanceInfo } from '#shared/ec2/instances.ts';
+import { listOwnSnapshots, MANAGED_FILTER } from '#shared/ec2/snapshots.ts';
 import {
   CONSISTENCY_TAG,
   type Consistency,
@@ -37,7 +24,20 @@ import {
   MANAGED_BY_TAG,
   MANAGED_BY_VALUE,
   RUN_ID_TAG,
-} from './tags.ts';
+} from '#shared/ec2/tags.ts';
+import type { Finding, Severity } from '#shared/findings.ts';
+import type { JobContext } from '#shared/job.ts';
+import type { FreezeSpec, SnapshotsSection } from './config.ts';
+import { copyNewestSnapshots } from './copy.ts';
+import {
+  type ActiveFreeze,
+  freezeCommands,
+  parseHookStatus,
+  thawCommands,
+  watchdogSecondsOf,
+} from './hook.ts';
+import { executePrune, planPrune } from './retention.ts';
+import { runShellCommand, type ShellCommandOutcome } from './ssm.ts';
 
 /** Collaborators of the snapshot job, injectable for tests and the benchmark. */
 export interface SnapshotDeps {

@@ -4,11 +4,11 @@
  * one an AMI uses, never one tagged `watchkeeper:keep`.
  */
 import { DeleteSnapshotCommand, DescribeImagesCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { errorMessage, errorName } from '#shared/ec2/errors.ts';
+import type { SnapshotRecord } from '#shared/ec2/snapshots.ts';
+import { KEEP_TAG, MANAGED_BY_TAG, MANAGED_BY_VALUE } from '#shared/ec2/tags.ts';
 import type { Finding } from '#shared/findings.ts';
 import type { RetentionPolicy } from './config.ts';
-import { errorMessage, errorName } from './errors.ts';
-import type { SnapshotRecord } from './snapshots.ts';
-import { KEEP_TAG, MANAGED_BY_TAG, MANAGED_BY_VALUE } from './tags.ts';
 
 /** What retention decided for one set of snapshots. */
 export interface PrunePlan {

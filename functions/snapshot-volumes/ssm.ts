@@ -10,7 +10,7 @@ import {
   SendCommandCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import { CommandError, errorMessage, errorName, isThrottling } from './errors.ts';
+import { CommandError, errorMessage, errorName, isThrottling } from '#shared/ec2/errors.ts';
 
 /** What `runShellCommand` needs from its surroundings. */
 export interface CommandRunnerDeps {

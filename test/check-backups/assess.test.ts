@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type AssessOptions, assessVolume, consistencyOf } from '#functions/check-backups/assess.ts';
-import type { SnapshotRecord } from '#functions/snapshot-volumes/snapshots.ts';
+import type { SnapshotRecord } from '#shared/ec2/snapshots.ts';
 
 const NOW = new Date('2027-03-01T07:00:00Z');
 const HOUR = 3_600_000;

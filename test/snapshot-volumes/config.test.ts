@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { backupsSchema } from '#functions/check-backups/config.ts';
 import { snapshotsSchema } from '#functions/snapshot-volumes/config.ts';
-import { explainAwsError, requireRegion } from '#functions/snapshot-volumes/errors.ts';
 import { definition, settingsFor, snapshotPermissions } from '#functions/snapshot-volumes/job.ts';
+import { explainAwsError, requireRegion } from '#shared/ec2/errors.ts';
 import { testContext } from '../support/context.ts';
 
 const issues = (input: unknown) => {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { definition, runSnapshots } from '#functions/snapshot-volumes/job.ts';
 import { planPrune } from '#functions/snapshot-volumes/retention.ts';
-import type { SnapshotRecord } from '#functions/snapshot-volumes/snapshots.ts';
+import type { SnapshotRecord } from '#shared/ec2/snapshots.ts';
 import type { Finding } from '#shared/findings.ts';
 import { testContext } from '../support/context.ts';
 import { type FakeInstance, type FakeSnapshot, fakeAws } from './fake-aws.ts';
