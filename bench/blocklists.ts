@@ -13,17 +13,13 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
-import * as z from 'zod';
 import { classifyDnsblAnswer } from '#functions/check-blocklists/classify.ts';
 import { definition } from '#functions/check-blocklists/job.ts';
 import { dnsblQueryName } from '#functions/check-blocklists/query-name.ts';
 import { BUILTIN_ZONES, DEFAULT_ZONE_IDS, type ZoneSpec } from '#functions/check-blocklists/zones.ts';
+import { localJobContext } from '#sandbox/job-context.ts';
 import { mapBounded } from '#shared/concurrency.ts';
-import { globalShape } from '#shared/config/global.ts';
-import { createDeadline } from '#shared/deadline.ts';
 import { DnsClient } from '#shared/dns/client.ts';
-import type { JobContext, JobLogger } from '#shared/job.ts';
-import { MemoryStateStore } from '#shared/state/memory.ts';
 
 const run = promisify(execFile);
 const { values } = parseArgs({
@@ -107,32 +103,21 @@ async function startRbldnsd(): Promise<{ resolver: string; stop(): Promise<void>
   };
 }
 
-const quietLogger: JobLogger = { debug() {}, info() {}, warn() {}, error() {} };
-
 /** Listed (address|zone) pairs according to watchkeeper. */
 async function runWatchkeeper(
   resolver: string,
 ): Promise<{ ms: number; listed: Set<string>; unknown: number }> {
-  const context: JobContext<z.infer<typeof definition.schema>> = {
-    job: definition.name,
-    runId: 'bench',
-    config: definition.schema.parse({
+  const context = localJobContext(
+    definition,
+    definition.schema.parse({
       resolver,
       addresses,
       zones: zones.map((zone) => zone.id),
       // The same parallelism as the dig workers, so the ratio is not bought with more sockets.
       concurrency: DIG_WORKERS,
     }),
-    global: z.object(globalShape).parse({}),
-    now: () => new Date(),
-    deadline: createDeadline(300_000),
-    logger: quietLogger,
-    state: new MemoryStateStore(),
-    resolveSecret: async () => {
-      throw new Error('no secrets in the benchmark');
-    },
-    runtime: { inLambda: false, region: undefined },
-  };
+    { runId: 'bench', budgetMs: 300_000 },
+  );
   const started = performance.now();
   const outcome = await definition.run(context);
   const ms = performance.now() - started;

@@ -12,11 +12,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import * as z from 'zod';
 import { definition } from '#functions/check-certificates/job.ts';
 import { startDnsServer } from '#sandbox/dns-server.ts';
-import { globalShape } from '#shared/config/global.ts';
-import { createDeadline } from '#shared/deadline.ts';
+import { localJobContext } from '#sandbox/job-context.ts';
 import type { Finding } from '#shared/findings.ts';
 import { MemoryStateStore } from '#shared/state/memory.ts';
 import type { BenchEndpoint, BenchState } from './certificates/servers.ts';
@@ -60,20 +58,7 @@ async function runWatchkeeper(): Promise<{ ms: number; findings: Finding[] }> {
   });
   const state = new MemoryStateStore();
   const started = performance.now();
-  const outcome = await definition.run({
-    job: definition.name,
-    runId: 'bench',
-    config,
-    global: z.object(globalShape).parse({}),
-    now: () => new Date(),
-    deadline: createDeadline(600_000),
-    logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
-    state,
-    resolveSecret: async () => {
-      throw new Error('no secrets in the benchmark');
-    },
-    runtime: { inLambda: false, region: undefined },
-  });
+  const outcome = await definition.run(localJobContext(definition, config, { runId: 'bench', state }));
   return { ms: performance.now() - started, findings: outcome.findings };
 }
 

@@ -18,11 +18,8 @@ import { parseArgs } from 'node:util';
 import * as z from 'zod';
 import { definition } from '#functions/check-mail-servers/job.ts';
 import { startDnsServer } from '#sandbox/dns-server.ts';
+import { localJobContext } from '#sandbox/job-context.ts';
 import { mapBounded } from '#shared/concurrency.ts';
-import { globalShape } from '#shared/config/global.ts';
-import { createDeadline } from '#shared/deadline.ts';
-import type { JobContext, JobLogger } from '#shared/job.ts';
-import { MemoryStateStore } from '#shared/state/memory.ts';
 
 const { values } = parseArgs({
   options: {
@@ -66,7 +63,6 @@ const dns = await startDnsServer({
   })),
 });
 
-const silent: JobLogger = { debug() {}, info() {}, warn() {}, error() {} };
 const section = definition.schema.parse({
   resolver: dns.address,
   concurrency: CONCURRENCY,
@@ -74,18 +70,7 @@ const section = definition.schema.parse({
 });
 
 async function watchkeeper(): Promise<Map<string, boolean>> {
-  const context: JobContext<typeof section> = {
-    job: definition.name,
-    runId: 'bench',
-    config: section,
-    global: z.object(globalShape).parse({}),
-    now: () => new Date(),
-    deadline: createDeadline(600_000),
-    logger: silent,
-    state: new MemoryStateStore(),
-    resolveSecret: async () => '',
-    runtime: { inLambda: false, region: undefined },
-  };
+  const context = localJobContext(definition, section, { runId: 'bench', resolveSecret: async () => '' });
   const { findings } = await definition.run(context);
   const verdicts = new Map<string, boolean>();
   for (const finding of findings) {

@@ -25,15 +25,11 @@ import {
   SSMClient,
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import * as z from 'zod';
 import { snapshotsSchema } from '#functions/snapshot-volumes/config.ts';
 import { freezeCommands, thawCommands } from '#functions/snapshot-volumes/hook.ts';
 import { runSnapshots } from '#functions/snapshot-volumes/job.ts';
 import { runShellCommand } from '#functions/snapshot-volumes/ssm.ts';
-import { globalShape } from '#shared/config/global.ts';
-import { createDeadline } from '#shared/deadline.ts';
-import type { JobContext } from '#shared/job.ts';
-import { MemoryStateStore } from '#shared/state/memory.ts';
+import { localJobContext } from '#sandbox/job-context.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' } } });
 const RUNS = Number(values.runs);
@@ -168,18 +164,12 @@ const runnerDeps = (ssm: SSMClient) => ({
 
 /** watchkeeper: the job itself (lock, idempotency check, freeze, ONE CreateSnapshots, thaw). */
 async function watchkeeper(ec2: EC2Client, ssm: SSMClient): Promise<void> {
-  const ctx: JobContext<typeof section> = {
-    job: 'snapshot-volumes',
+  const ctx = localJobContext({ name: 'snapshot-volumes' }, section, {
     runId: `bench-${Math.random()}`,
-    config: section,
-    global: z.object(globalShape).parse({}),
-    now: () => new Date(),
-    deadline: createDeadline(300_000),
-    logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
-    state: new MemoryStateStore(),
+    budgetMs: 300_000,
     resolveSecret: async () => '',
-    runtime: { inLambda: false, region: 'eu-west-1' },
-  };
+    region: 'eu-west-1',
+  });
   const outcome = await runSnapshots(ctx, {
     ec2,
     ec2In: () => ec2,

@@ -5,12 +5,9 @@
  * `sequential` is how the usual fixer scripts work: list a page, HeadObject each key in turn.
  */
 import { HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import * as z from 'zod';
 import { definition } from '#functions/audit-content-types/job.ts';
 import { expectationFor, judgeContentType } from '#functions/audit-content-types/rules.ts';
-import { globalShape } from '#shared/config/global.ts';
-import { createDeadline } from '#shared/deadline.ts';
-import { MemoryStateStore } from '#shared/state/memory.ts';
+import { localJobContext } from '#sandbox/job-context.ts';
 
 const [mode = 'watchkeeper', endpoint = '', bucket = '', limitArgument = '0', concurrencyArgument = '32'] =
   process.argv.slice(2);
@@ -65,20 +62,9 @@ async function sequential(): Promise<number> {
 
 async function watchkeeper(): Promise<number> {
   const config = definition.schema.parse({ buckets: [{ bucket }], concurrency });
-  const outcome = await definition.run({
-    job: definition.name,
-    runId: 'bench',
-    config,
-    global: z.object(globalShape).parse({}),
-    now: () => new Date(),
-    deadline: createDeadline(3_600_000),
-    logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
-    state: new MemoryStateStore(),
-    resolveSecret: async () => {
-      throw new Error('no secrets in the benchmark');
-    },
-    runtime: { inLambda: false, region: 'us-east-1' },
-  });
+  const outcome = await definition.run(
+    localJobContext(definition, config, { runId: 'bench', budgetMs: 3_600_000, region: 'us-east-1' }),
+  );
   const { objectsChecked = 0, objectsFailed = 0 } = outcome.stats;
   if (objectsFailed > 0) throw new Error(`${objectsFailed} objects failed`);
   return objectsChecked;

@@ -1,9 +1,8 @@
-/** A JobContext for unit tests: real config parsing, an in-memory state store, a fixed clock. */
-import * as z from 'zod';
-import { globalShape } from '#shared/config/global.ts';
-import { createDeadline } from '#shared/deadline.ts';
+/** A JobContext for unit tests: real config parsing, an in-memory state store, a fixed clock, captured logs. */
+
+import { localJobContext } from '#sandbox/job-context.ts';
 import type { JobContext, JobDefinition, JobLogger } from '#shared/job.ts';
-import { MemoryStateStore } from '#shared/state/memory.ts';
+import type { MemoryStateStore } from '#shared/state/memory.ts';
 
 /** Log lines captured by the test logger. */
 export interface CapturedLog {
@@ -43,22 +42,20 @@ export function testContext<C>(
     error: log('error'),
   };
   const now = options.now ?? new Date();
-  const state = options.state ?? new MemoryStateStore(() => now.getTime());
-  return {
-    job: definition.name,
+  const context = localJobContext(definition, definition.schema.parse(sectionInput), {
     runId: options.runId ?? 'test-run',
-    config: definition.schema.parse(sectionInput),
-    global: z.object(globalShape).parse(options.global ?? {}),
     now: () => now,
-    deadline: createDeadline(options.budgetMs ?? 60_000),
+    budgetMs: options.budgetMs ?? 60_000,
     logger,
-    logs,
-    state,
+    ...(options.global ? { global: options.global } : {}),
+    ...(options.state ? { state: options.state } : {}),
+    ...(options.inLambda === undefined ? {} : { inLambda: options.inLambda }),
+    region: 'eu-west-1',
     resolveSecret: async (reference) => {
       const value = options.secrets?.[reference];
       if (value === undefined) throw new Error(`no test secret for ${reference}`);
       return value;
     },
-    runtime: { inLambda: options.inLambda ?? false, region: 'eu-west-1' },
-  };
+  });
+  return { ...context, logs };
 }
