@@ -95,19 +95,8 @@ export async function startDnsServer(options: DnsServerOptions): Promise<Running
     return encoded;
   };
 
-  const udp: UdpSocket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
-  udp.on('message', (message, remote) => {
-    const answer = respond(message, 'udp');
-    if (answer) udp.send(answer, remote.port, remote.address);
-  });
-  await new Promise<void>((resolve, reject) => {
-    udp.once('error', reject);
-    udp.bind(options.port ?? 0, host, () => resolve());
-  });
-  const port = (udp.address() as AddressInfo).port;
-
   const connections = new Set<Socket>();
-  const tcp: TcpServer = createServer((socket) => {
+  const serveTcp = (socket: Socket): void => {
     connections.add(socket);
     socket.on('close', () => connections.delete(socket));
     socket.on('error', () => socket.destroy());
@@ -125,11 +114,41 @@ export async function startDnsServer(options: DnsServerOptions): Promise<Running
         }
       }
     });
-  });
-  await new Promise<void>((resolve, reject) => {
-    tcp.once('error', reject);
-    tcp.listen(port, host, () => resolve());
-  });
+  };
+
+  // UDP picks a free port, TCP must then get the same one; another process may hold it over TCP,
+  // so an ephemeral port is retried on a fresh pair instead of failing the test that needs it.
+  let udp: UdpSocket | undefined;
+  let tcp: TcpServer | undefined;
+  let port = 0;
+  for (let attempt = 0; tcp === undefined; attempt += 1) {
+    const candidate = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+    candidate.on('message', (message, remote) => {
+      const answer = respond(message, 'udp');
+      if (answer) candidate.send(answer, remote.port, remote.address);
+    });
+    await new Promise<void>((resolve, reject) => {
+      candidate.once('error', reject);
+      candidate.bind(options.port ?? 0, host, () => resolve());
+    });
+    port = (candidate.address() as AddressInfo).port;
+    const server = createServer(serveTcp);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve());
+      });
+      udp = candidate;
+      tcp = server;
+    } catch (error) {
+      await new Promise<void>((resolve) => candidate.close(() => resolve()));
+      const retry =
+        (error as NodeJS.ErrnoException).code === 'EADDRINUSE' && options.port === undefined && attempt < 20;
+      if (!retry) throw error;
+    }
+  }
+  const udpSocket = udp as UdpSocket;
+  const tcpServer = tcp;
 
   return {
     host,
@@ -139,8 +158,8 @@ export async function startDnsServer(options: DnsServerOptions): Promise<Running
     close: async () => {
       for (const socket of connections) socket.destroy();
       await Promise.all([
-        new Promise<void>((resolve) => udp.close(() => resolve())),
-        new Promise<void>((resolve) => tcp.close(() => resolve())),
+        new Promise<void>((resolve) => udpSocket.close(() => resolve())),
+        new Promise<void>((resolve) => tcpServer.close(() => resolve())),
       ]);
     },
   };
