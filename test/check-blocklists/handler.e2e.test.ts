@@ -5,13 +5,13 @@
  */
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningDnsServer, startDnsServer } from '#sandbox/dns-server.ts';
 import { resetAwsClients } from '#shared/aws.ts';
 import { DynamoStateStore } from '#shared/state/dynamo.ts';
 import { type RunningDynalite, startDynalite } from '../support/dynalite.ts';
+import { lambdaContext } from '../support/lambda.ts';
 import { listing, testPoint } from './records.ts';
 
 const KEY = 'e2edqskeye2edqskeye2edqs42';
@@ -20,23 +20,6 @@ const ssm = mockClient(SSMClient);
 const topic = 'arn:aws:sns:eu-west-1:123456789012:watchkeeper-test-alerts';
 let dynamo: RunningDynalite;
 let dns: RunningDnsServer;
-
-function lambdaContext(requestId: string): Context {
-  return {
-    awsRequestId: requestId,
-    functionName: 'watchkeeper-test-check-blocklists',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:watchkeeper-test-check-blocklists',
-    memoryLimitInMB: '512',
-    logGroupName: '/aws/lambda/watchkeeper-test-check-blocklists',
-    logStreamName: 'stream',
-    callbackWaitsForEmptyEventLoop: true,
-    getRemainingTimeInMillis: () => 60_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
 
 beforeAll(async () => {
   const zen = `${KEY}.zen.dq.spamhaus.net`;
@@ -82,7 +65,7 @@ afterAll(async () => {
 describe('check-blocklists handler, end to end', () => {
   it('reads the DQS key from SSM, queries through DQS and publishes without the key', async () => {
     const { handler } = await import('#functions/check-blocklists/handler.ts');
-    const result = await handler({}, lambdaContext('req-1'));
+    const result = await handler({}, lambdaContext('check-blocklists', 'req-1'));
     expect(result).toMatchObject({ job: 'check-blocklists', status: 'critical', published: true });
 
     expect(ssm.commandCalls(GetParameterCommand)[0]?.args[0].input).toEqual({

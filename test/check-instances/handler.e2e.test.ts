@@ -3,46 +3,17 @@
  * endpoint → runner → alert state in dynalite → SNS Publish (mocked: SNS has no local server).
  */
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resetAwsClients } from '#shared/aws.ts';
 import { type RunningDynalite, startDynalite } from '../support/dynalite.ts';
 import { type Ec2Endpoint, startEc2Endpoint } from '../support/ec2-endpoint.ts';
+import { lambdaContext, scheduledEvent } from '../support/lambda.ts';
 
 const sns = mockClient(SNSClient);
 const topic = 'arn:aws:sns:eu-west-1:123456789012:watchkeeper-test-alerts';
 let dynamo: RunningDynalite;
 let ec2: Ec2Endpoint;
-
-function lambdaContext(requestId: string): Context {
-  return {
-    awsRequestId: requestId,
-    functionName: 'watchkeeper-test-check-instances',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:watchkeeper-test-check-instances',
-    memoryLimitInMB: '512',
-    logGroupName: '/aws/lambda/watchkeeper-test-check-instances',
-    logStreamName: 'stream',
-    callbackWaitsForEmptyEventLoop: true,
-    getRemainingTimeInMillis: () => 60_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
-
-const scheduledEvent = (id: string) => ({
-  version: '0',
-  id,
-  'detail-type': 'Scheduled Event',
-  source: 'aws.events',
-  account: '123456789012',
-  time: '2026-11-22T06:00:00Z',
-  region: 'eu-west-1',
-  resources: ['arn:aws:events:eu-west-1:123456789012:rule/watchkeeper'],
-  detail: {},
-});
 
 beforeAll(async () => {
   dynamo = await startDynalite();
@@ -98,7 +69,7 @@ beforeEach(() => {
 describe('check-instances handler, end to end', () => {
   it('publishes one SNS message with subject, attributes, digest and report, then stays quiet on the next run', async () => {
     const { handler } = await import('#functions/check-instances/handler.ts');
-    const result = await handler(scheduledEvent('evt-1'), lambdaContext('req-1'));
+    const result = await handler(scheduledEvent('evt-1'), lambdaContext('check-instances', 'req-1'));
     expect(result).toEqual({
       job: 'check-instances',
       runId: 'evt-1',
@@ -137,16 +108,16 @@ describe('check-instances handler, end to end', () => {
     expect(body.email).toContain('web-1 (i-0aaaaaaaaaaaaaaa1) has a scheduled instance-retirement');
     expect(body.email).toContain('OK i-0aaaaaaaaaaaaaaa3: worker (i-0aaaaaaaaaaaaaaa3) is stopped');
 
-    const again = await handler(scheduledEvent('evt-2'), lambdaContext('req-2'));
+    const again = await handler(scheduledEvent('evt-2'), lambdaContext('check-instances', 'req-2'));
     expect(again.published).toBe(false);
     expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
   });
 
   it('notifies config.invalid and fails the invocation when a manual override is invalid', async () => {
     const { handler } = await import('#functions/check-instances/handler.ts');
-    await expect(handler({ instanceIds: ['web-1'] }, lambdaContext('req-3'))).rejects.toThrow(
-      /instances\.instanceIds\[0\]/,
-    );
+    await expect(
+      handler({ instanceIds: ['web-1'] }, lambdaContext('check-instances', 'req-3')),
+    ).rejects.toThrow(/instances\.instanceIds\[0\]/);
     const input = sns.commandCalls(PublishCommand)[0]?.args[0].input;
     expect(input?.Subject).toMatch(
       /^\[CRITICAL\] check-instances: check-instances: The configuration is invalid/,
@@ -159,7 +130,9 @@ describe('check-instances handler, end to end', () => {
     process.env['AWS_ENDPOINT_URL_EC2'] = 'http://127.0.0.1:9';
     resetAwsClients();
     try {
-      await expect(handler(scheduledEvent('evt-3'), lambdaContext('req-4'))).rejects.toThrow();
+      await expect(
+        handler(scheduledEvent('evt-3'), lambdaContext('check-instances', 'req-4')),
+      ).rejects.toThrow();
     } finally {
       process.env['AWS_ENDPOINT_URL_EC2'] = ec2.url;
       resetAwsClients();
