@@ -6,6 +6,7 @@
 import { jobs } from '#functions/registry.ts';
 import { readConfigFile, validateConfig } from '#shared/config/load.ts';
 import type { AnyJobDefinition, IamStatement } from '#shared/job.ts';
+import { STATE_TABLE_KEYS, STATE_TABLE_TTL_ATTRIBUTE } from '#shared/state/dynamo.ts';
 import { extraFunctions } from './extra-functions.ts';
 
 /** Options of `buildStack`. */
@@ -46,15 +47,8 @@ export async function buildStack(
       Type: 'AWS::DynamoDB::Table',
       Properties: {
         BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        ...STATE_TABLE_KEYS,
+        TimeToLiveSpecification: { AttributeName: STATE_TABLE_TTL_ATTRIBUTE, Enabled: true },
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       },
     },

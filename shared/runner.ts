@@ -4,24 +4,14 @@
  * the same way everywhere.
  */
 
-import type { GlobalSettings } from './config/global.ts';
 import { COMMON_CODES, type Finding, type Report, sortFindings, worstSeverity } from './findings.ts';
-import type { Deadline, JobContext, JobDefinition, JobLogger, RuntimeInfo } from './job.ts';
-import type { StateStore } from './state/store.ts';
+import type { JobContext, JobDefinition } from './job.ts';
 
-/** Everything `runJob` needs besides the job. */
-export interface RunInput<C> {
+/** Everything `runJob` needs: the job, its validated section, and the rest of its context. */
+export type RunInput<C> = Omit<JobContext<C>, 'job' | 'config'> & {
   definition: JobDefinition<C>;
-  global: GlobalSettings;
   section: C;
-  runId: string;
-  now: () => Date;
-  deadline: Deadline;
-  logger: JobLogger;
-  state: StateStore;
-  resolveSecret: (reference: string) => Promise<string>;
-  runtime: RuntimeInfo;
-}
+};
 
 /** The report, and the error when the job crashed (the handler re-throws it after notifying). */
 export interface RunResult {
@@ -33,18 +23,8 @@ export interface RunResult {
 export async function runJob<C>(input: RunInput<C>): Promise<RunResult> {
   const { definition } = input;
   const startedAt = input.now();
-  const context: JobContext<C> = {
-    job: definition.name,
-    runId: input.runId,
-    config: input.section,
-    global: input.global,
-    now: input.now,
-    deadline: input.deadline,
-    logger: input.logger,
-    state: input.state,
-    resolveSecret: input.resolveSecret,
-    runtime: input.runtime,
-  };
+  const { definition: _definition, section, ...rest } = input;
+  const context: JobContext<C> = { ...rest, job: definition.name, config: section };
   let findings: Finding[];
   let stats: Record<string, number>;
   let error: Error | undefined;

@@ -27,6 +27,21 @@ export class StateStoreError extends Error {
 
 type Item = Record<string, AttributeValue>;
 
+/** The table's key schema; the deploy template and the tests' dynalite table are created from it. */
+export const STATE_TABLE_KEYS = {
+  AttributeDefinitions: [
+    { AttributeName: 'pk', AttributeType: 'S' as const },
+    { AttributeName: 'sk', AttributeType: 'S' as const },
+  ],
+  KeySchema: [
+    { AttributeName: 'pk', KeyType: 'HASH' as const },
+    { AttributeName: 'sk', KeyType: 'RANGE' as const },
+  ],
+};
+
+/** The TTL attribute (epoch seconds) DynamoDB expires items by. */
+export const STATE_TABLE_TTL_ATTRIBUTE = 'expiresAt';
+
 /** DynamoDB-backed state. */
 export class DynamoStateStore implements StateStore {
   readonly #table: string;

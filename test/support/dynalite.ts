@@ -2,6 +2,7 @@
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import { STATE_TABLE_KEYS } from '#shared/state/dynamo.ts';
 
 /** A running dynalite with watchkeeper's table. */
 export interface RunningDynalite {
@@ -25,14 +26,7 @@ export async function startDynalite(table = 'watchkeeper-state'): Promise<Runnin
     new CreateTableCommand({
       TableName: table,
       BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
+      ...STATE_TABLE_KEYS,
     }),
   );
   return {
