@@ -1,11 +1,11 @@
 // esbuild options for serverless-esbuild: ESM bundles with the AWS SDK included, minified, with
 // source maps, and watchkeeper.yml embedded (it was validated by deploy/stack.ts in the same run).
 const { readFileSync } = require('node:fs');
-const { join } = require('node:path');
+const { resolve } = require('node:path');
 const { parse } = require('yaml');
 
 module.exports = (serverless) => {
-  const configPath = join(serverless.serviceDir, process.env.WATCHKEEPER_CONFIG ?? 'watchkeeper.yml');
+  const configPath = resolve(serverless.serviceDir, process.env.WATCHKEEPER_CONFIG ?? 'watchkeeper.yml');
   const config = parse(readFileSync(configPath, 'utf8')) ?? {};
   return {
     bundle: true,
