@@ -24,6 +24,11 @@ module.exports = (serverless) => {
     define: { 'process.env.WATCHKEEPER_EMBEDDED_CONFIG': JSON.stringify(JSON.stringify(config)) },
     loader: { '.sh': 'text' },
     // Lambda always has the role's credentials in the environment: drop the full provider chain.
-    alias: { '@aws-sdk/credential-provider-node': './deploy/lambda-credentials.ts' },
+    alias: {
+      '@aws-sdk/credential-provider-node': './deploy/lambda-credentials.ts',
+      // Charset converters that only mail decoding needs (see the stub); test/deploy/bundle-smoke runs SPF through the bundle.
+      'iconv-lite': './deploy/stubs/no-charset-conversion.cjs',
+      'encoding-japanese': './deploy/stubs/no-charset-conversion.cjs',
+    },
   };
 };

@@ -34,12 +34,30 @@ beforeAll(async () => {
     startEc2Endpoint([
       { id: 'i-0ccccccccccccccc1', name: 'batch', state: 'running', systemStatus: 'impaired' },
     ]),
-    startDnsServer({ records: [{ name: 'smoke.test', type: 'A', data: '192.0.2.1' }] }),
+    startDnsServer({
+      records: [
+        { name: 'smoke.test', type: 'A', data: '192.0.2.1' },
+        { name: 'smoke.test', type: 'TXT', data: ['v=spf1 ip4:192.0.2.0/24 -all'] },
+        { name: '_dmarc.smoke.test', type: 'TXT', data: ['v=DMARC1; p=reject'] },
+        { name: 'mail.smoke.test', type: 'A', data: '192.0.2.25' },
+        { name: '25.2.0.192.in-addr.arpa', type: 'PTR', data: 'mail.smoke.test' },
+      ],
+    }),
   ]);
   const config = join(directory, 'watchkeeper.yml');
   await writeFile(
     config,
-    `region: eu-west-1\ninstances: {}\ndns:\n  resolver: "${dns.address}"\n  timeoutMs: 1000\n  domains:\n    - name: smoke.test\n      records: { MX: ["10 mail.smoke.test"] }\n`,
+    [
+      'region: eu-west-1',
+      'instances: {}',
+      'dns:',
+      `  resolver: "${dns.address}"`,
+      '  timeoutMs: 1000',
+      '  domains:',
+      '    - name: smoke.test',
+      '      records: { MX: ["10 mail.smoke.test"] }',
+      '      mail: { senders: [{ ip: 192.0.2.25, hostname: mail.smoke.test }, { ip: 198.51.100.7, hostname: mail.smoke.test }] }',
+    ].join('\n'),
   );
   // deploy/esbuild.cjs embeds the file named here, as `sls package` would.
   const previous = process.env['WATCHKEEPER_CONFIG'];
@@ -97,6 +115,11 @@ describe('bundled handlers', () => {
     const message = sns.published.find((published) => published['Subject']?.includes('check-dns'));
     expect(message?.['Subject']).toMatch(/^\[CRITICAL\] check-dns: smoke\.test/);
     expect(message?.['MessageStructure']).toBe('json');
+    // mailauth's SPF evaluation ran inside the bundle: one sender passes, the other is refused.
+    const report = JSON.parse(JSON.parse(message?.['Message'] ?? '{}').default) as { findings: Array<{ code: string; subject?: string }> };
+    const codes = report.findings.map((finding) => finding.code);
+    expect(codes).toContain('mail.spf-sender-not-authorized');
+    expect(report.findings.find((finding) => finding.code === 'mail.spf-sender-not-authorized')?.subject).toMatch(/198\.51\.100\.7/);
     const items = await dynamo.client.send(
       new QueryCommand({
         TableName: dynamo.table,
