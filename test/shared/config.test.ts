@@ -130,3 +130,15 @@ describe('the repository watchkeeper.yml', () => {
     expect(loaded.present.length).toBeGreaterThan(0);
   });
 });
+
+describe('the sample invocation events in events/', () => {
+  it.each(jobs.map((job) => job.name))('events/%s.json is a valid override of its section', async (name) => {
+    const { readFile } = await import('node:fs/promises');
+    const { readConfigFile } = await import('#shared/config/load.ts');
+    const job = jobs.find((candidate) => candidate.name === name);
+    if (!job) throw new Error(`no job ${name}`);
+    const event = JSON.parse(await readFile(`events/${name}.json`, 'utf8')) as Record<string, unknown>;
+    const raw = await readConfigFile('watchkeeper.yml');
+    expect(() => resolveJobConfig(raw, job, event, `events/${name}.json`)).not.toThrow();
+  });
+});
