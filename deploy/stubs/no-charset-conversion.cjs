@@ -3,7 +3,9 @@
 // decodes mail, and the two libraries are 700 KB of its 1.7 MB bundle. Anything that does call
 // them fails loudly instead of mis-decoding.
 const unavailable = (name) => () => {
-  throw new Error(`${name} is not bundled into watchkeeper's Lambda functions (no job converts legacy charsets)`);
+  throw new Error(
+    `${name} is not bundled into watchkeeper's Lambda functions (no job converts legacy charsets)`,
+  );
 };
 
 module.exports = {

@@ -116,10 +116,14 @@ describe('bundled handlers', () => {
     expect(message?.['Subject']).toMatch(/^\[CRITICAL\] check-dns: smoke\.test/);
     expect(message?.['MessageStructure']).toBe('json');
     // mailauth's SPF evaluation ran inside the bundle: one sender passes, the other is refused.
-    const report = JSON.parse(JSON.parse(message?.['Message'] ?? '{}').default) as { findings: Array<{ code: string; subject?: string }> };
+    const report = JSON.parse(JSON.parse(message?.['Message'] ?? '{}').default) as {
+      findings: Array<{ code: string; subject?: string }>;
+    };
     const codes = report.findings.map((finding) => finding.code);
     expect(codes).toContain('mail.spf-sender-not-authorized');
-    expect(report.findings.find((finding) => finding.code === 'mail.spf-sender-not-authorized')?.subject).toMatch(/198\.51\.100\.7/);
+    expect(
+      report.findings.find((finding) => finding.code === 'mail.spf-sender-not-authorized')?.subject,
+    ).toMatch(/198\.51\.100\.7/);
     const items = await dynamo.client.send(
       new QueryCommand({
         TableName: dynamo.table,
