@@ -171,6 +171,7 @@ async function run(args: readonly string[], io: CliIo): Promise<number> {
     definition,
     global,
     section,
+    sections: raw,
     runId: randomUUID(),
     now: () => new Date(),
     deadline: createDeadline(timeoutSeconds * 1000),

@@ -14,6 +14,8 @@ export interface LocalContextOptions {
   now?: () => Date;
   /** Global settings input (resolver, notify ...), parsed by the real schema. */
   global?: Record<string, unknown>;
+  /** Other sections of the configuration file, as written. */
+  sections?: Record<string, unknown>;
   budgetMs?: number;
   logger?: JobLogger;
   state?: MemoryStateStore;
@@ -37,6 +39,7 @@ export function localJobContext<C>(
     runId: options.runId ?? 'local',
     config,
     global: z.object(globalShape).parse(options.global ?? {}),
+    sections: options.sections ?? {},
     now,
     deadline: createDeadline(options.budgetMs ?? 600_000),
     logger: options.logger ?? quietLogger,

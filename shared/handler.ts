@@ -55,9 +55,10 @@ export function makeHandler<C>(definition: JobDefinition<C>, options: HandlerOpt
     const state = options.state ?? new DynamoStateStore(requireEnv('WATCHKEEPER_STATE_TABLE'));
     const now = () => new Date();
 
+    const raw = embeddedConfig();
     let resolved: ReturnType<typeof resolveJobConfig<C>>;
     try {
-      resolved = resolveJobConfig(embeddedConfig(), definition, invocation.overrides, 'watchkeeper.yml');
+      resolved = resolveJobConfig(raw, definition, invocation.overrides, 'watchkeeper.yml');
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       // Invalid config (usually a bad manual override): say so by mail too, then fail the invocation.
@@ -95,6 +96,7 @@ export function makeHandler<C>(definition: JobDefinition<C>, options: HandlerOpt
       definition,
       global: resolved.global,
       section: resolved.section,
+      sections: raw,
       runId: invocation.runId,
       now,
       deadline: createDeadline(context.getRemainingTimeInMillis()),

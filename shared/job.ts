@@ -42,6 +42,11 @@ export interface JobContext<C> {
   config: C;
   /** Settings shared by all jobs (resolver, region, notify). */
   global: GlobalSettings;
+  /**
+   * Every section of watchkeeper.yml as written, for a job that takes targets from another job's
+   * section (check-blocklists reads the `dns` section's mail senders). Parse what you read.
+   */
+  sections: Readonly<Record<string, unknown>>;
   now: () => Date;
   deadline: Deadline;
   logger: JobLogger;

@@ -13,7 +13,7 @@ import {
   zoneFindings,
 } from './findings.ts';
 import { type ActiveZone, activateZone, createRedactor, redactDeep } from './query-name.ts';
-import { collectTargets } from './targets.ts';
+import { collectTargets, dnsSectionSenders } from './targets.ts';
 import { BUILTIN_ZONES, DEFAULT_ZONE_IDS, RFC5782_TEST_POINTS, type ZoneSpec } from './zones.ts';
 
 const JOB = 'check-blocklists';
@@ -115,7 +115,7 @@ async function runWithKey(
 
   findings.push(...publicResolverFindings(dns.servers, zones));
 
-  const collected = await collectTargets(section, dns, context.deadline);
+  const collected = await collectTargets(section, dns, context.deadline, dnsSectionSenders(context.sections));
   findings.push(...collected.findings);
   logger.debug('blocklist targets collected', {
     targets: collected.targets.length,

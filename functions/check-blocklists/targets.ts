@@ -1,8 +1,10 @@
 /**
  * The addresses and domains a run looks up: configured ones plus those found through `fromDns`
- * (MX hosts' A/AAAA addresses, found with check-dns's `findMailHosts` so both jobs read MX alike).
+ * (MX hosts' A/AAAA addresses, found with the same `findMailHosts` as check-dns, and the mail
+ * senders the `dns` section declares for that domain).
  */
 import { isIP } from 'node:net';
+import * as z from 'zod';
 import { mapBounded } from '#shared/concurrency.ts';
 import type { DnsClient } from '#shared/dns/client.ts';
 import { findMailHosts } from '#shared/dns/mail-hosts.ts';
@@ -53,11 +55,48 @@ export function normaliseAddress(address: string): string {
   return address.toLowerCase();
 }
 
+/** A mail sender the `dns` section declares: the IP mail leaves from and the name it announces. */
+export interface DeclaredSender {
+  ip: string;
+  hostname?: string | undefined;
+}
+
+// Only the part of the dns section this job reads; the dns job validates the whole of it.
+const dnsSendersShape = z.object({
+  domains: z
+    .array(
+      z.object({
+        name: z.string(),
+        mail: z
+          .object({
+            senders: z.array(z.object({ ip: z.string(), hostname: z.string().optional() })).default([]),
+          })
+          .optional(),
+      }),
+    )
+    .default([]),
+});
+
+/** Senders per domain (lower case, no trailing dot) from the `dns` section; empty when it has none. */
+export function dnsSectionSenders(
+  sections: Readonly<Record<string, unknown>>,
+): Map<string, DeclaredSender[]> {
+  const senders = new Map<string, DeclaredSender[]>();
+  const parsed = dnsSendersShape.safeParse(sections['dns'] ?? {});
+  if (!parsed.success) return senders;
+  for (const domain of parsed.data.domains) {
+    const declared = (domain.mail?.senders ?? []).filter((sender) => isIP(sender.ip) !== 0);
+    if (declared.length > 0) senders.set(domain.name.toLowerCase().replace(/\.$/, ''), declared);
+  }
+  return senders;
+}
+
 /** Builds the target list; fromDns lookups run with bounded concurrency under the deadline. */
 export async function collectTargets(
   section: BlocklistsSection,
   dns: DnsClient,
   deadline: Deadline,
+  declaredSenders: ReadonlyMap<string, DeclaredSender[]> = new Map(),
 ): Promise<CollectedTargets> {
   const addresses = new Map<string, AddressTarget>();
   const domains = new Map<string, DomainTarget>();
@@ -110,6 +149,11 @@ export async function collectTargets(
   for (const { entry, outcome } of results) {
     const domain = entry.domain.toLowerCase().replace(/\.$/, '');
     if (entry.checkDomain) addDomain(domain, `mail domain ${domain}`);
+    // Outbound mail often leaves from hosts that are not MX (a web server, a relay): the dns
+    // section names them, and they are the addresses receivers judge.
+    for (const sender of declaredSenders.get(domain) ?? []) {
+      addAddress(sender.ip, true, `mail sender of ${domain} (dns section)`, sender.hostname);
+    }
     if (outcome.kind === 'failed') {
       findings.push({
         code: 'dns.lookup-failed',

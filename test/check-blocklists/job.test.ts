@@ -300,6 +300,26 @@ describe('check-blocklists against a real DNS server serving blocklist zones', (
     const [failed] = find(findings, 'dns.lookup-failed', 'mxfail.test');
     expect(failed).toMatchObject({ severity: 'unknown', data: { reason: 'servfail' } });
   });
+
+  it('also checks the mail senders the dns section declares for a fromDns domain', async () => {
+    const dnsSection = {
+      domains: [
+        { name: 'nomx.test', mail: { senders: [{ ip: LISTED, hostname: 'out.nomx.test' }] } },
+        { name: 'unrelated.test', mail: { senders: [{ ip: CLEAN, hostname: 'mail.unrelated.test' }] } },
+      ],
+    };
+    const context = testContext(
+      definition,
+      { resolver: server.address, zones: ['spamhaus-zen'], fromDns: ['nomx.test'] },
+      { sections: { dns: dnsSection } },
+    );
+    const { findings } = await definition.run(context);
+    const [listed] = find(findings, 'blocklist.listed', LISTED);
+    expect(listed?.message).toMatch(/out\.nomx\.test/);
+    expect(listed?.data?.['sources']).toEqual(['mail sender of nomx.test (dns section)']);
+    // Only the fromDns domain's senders are taken, not every sender of the dns section.
+    expect(findings.some((finding) => finding.target === CLEAN)).toBe(false);
+  });
 });
 
 describe('Spamhaus refusing the resolver', () => {

@@ -103,6 +103,7 @@ describe('the SNS digest of a mixed run', () => {
       definition,
       global: context.global,
       section: context.config,
+      sections: {},
       runId: 'run-1',
       now: () => NOW,
       deadline: context.deadline,

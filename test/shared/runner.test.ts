@@ -15,6 +15,7 @@ function input<C>(definition: JobDefinition<C>, section: C, budgetMs = 60_000) {
     definition,
     global: z.object(globalShape).parse({}),
     section,
+    sections: {},
     runId: 'run-1',
     now: () => {
       tick += 250;

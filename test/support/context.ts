@@ -21,6 +21,8 @@ export interface TestContextOptions {
   state?: MemoryStateStore;
   secrets?: Record<string, string>;
   runId?: string;
+  /** Other sections of the configuration file, as written. */
+  sections?: Record<string, unknown>;
 }
 
 /** Builds a context whose `config` is `sectionInput` parsed by the job's own schema. */
@@ -48,6 +50,7 @@ export function testContext<C>(
     budgetMs: options.budgetMs ?? 60_000,
     logger,
     ...(options.global ? { global: options.global } : {}),
+    ...(options.sections ? { sections: options.sections } : {}),
     ...(options.state ? { state: options.state } : {}),
     ...(options.inLambda === undefined ? {} : { inLambda: options.inLambda }),
     region: 'eu-west-1',
