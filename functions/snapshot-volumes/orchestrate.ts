@@ -100,15 +100,7 @@ export async function snapshotInstance(
     freezeWindowMs: undefined,
   };
   const label = instance.name === undefined ? instance.id : `${instance.name} (${instance.id})`;
-  const finding = (code: string, severity: Severity, message: string, data: Record<string, unknown> = {}) =>
-    result.findings.push({
-      job: ctx.job,
-      code,
-      target: instance.id,
-      severity,
-      message,
-      data: { runId: ctx.runId, ...data },
-    });
+  const finding = findingRecorder(ctx, instance.id, result);
 
   const excluded = new Set(settings.excludeVolumeIds);
   const volumes = instance.volumes.filter(
@@ -155,6 +147,20 @@ export async function snapshotInstance(
 
 // A retried invocation (same run id) must not freeze or snapshot again: the run record says it is
 // done; failing that (a crash between create and record), the run-id tag does.
+/** Records findings about one instance into its result, tagged with the run id. */
+function findingRecorder(ctx: JobContext<SnapshotsSection>, instanceId: string, result: InstanceResult) {
+  return (code: string, severity: Severity, message: string, data: Record<string, unknown> = {}): void => {
+    result.findings.push({
+      job: ctx.job,
+      code,
+      target: instanceId,
+      severity,
+      message,
+      data: { runId: ctx.runId, ...data },
+    });
+  };
+}
+
 async function alreadyDone(
   ctx: JobContext<SnapshotsSection>,
   deps: SnapshotDeps,
@@ -200,15 +206,7 @@ async function snapshotLocked(
   volumes: InstanceInfo['volumes'],
   result: InstanceResult,
 ): Promise<void> {
-  const finding = (code: string, severity: Severity, message: string, data: Record<string, unknown> = {}) =>
-    result.findings.push({
-      job: ctx.job,
-      code,
-      target: instance.id,
-      severity,
-      message,
-      data: { runId: ctx.runId, ...data },
-    });
+  const finding = findingRecorder(ctx, instance.id, result);
   const spec = settings.freeze;
   const active: ActiveFreeze | undefined = spec.mode === 'none' ? undefined : spec;
 
