@@ -5,7 +5,7 @@ import { reversedAddress } from '#shared/dns/names.ts';
 import type { Finding } from '#shared/findings.ts';
 import { MemoryStateStore } from '#shared/state/memory.ts';
 import { testContext } from '../support/context.ts';
-import { listing, testPoint, testPointV6 } from './records.ts';
+import { find, listing, testPoint, testPointV6 } from './records.ts';
 
 const LISTED = '192.0.2.10';
 const POLICY_ONLY = '192.0.2.11';
@@ -13,15 +13,6 @@ const SERVFAILS = '192.0.2.12';
 const ODD_CODE = '192.0.2.13';
 const CLEAN = '192.0.2.14';
 const LISTED_V6 = '2001:db8::25';
-
-function find(findings: readonly Finding[], code: string, target: string, subject?: string): Finding[] {
-  return findings.filter(
-    (finding) =>
-      finding.code === code &&
-      finding.target === target &&
-      (subject === undefined || finding.subject === subject),
-  );
-}
 
 describe('check-blocklists against a real DNS server serving blocklist zones', () => {
   let server: RunningDnsServer;

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { definition } from '#functions/check-blocklists/job.ts';
 import type { Finding } from '#shared/findings.ts';
 import { type Daemon, startRbldnsd } from '../check-blocklists/daemons.ts';
+import { find } from '../check-blocklists/records.ts';
 import { testContext } from '../support/context.ts';
 
 const KEY = 'interopdqskey0000000000042';
@@ -36,15 +37,6 @@ const ZONES = [
   'dbl.spamhaus.org:dnset:dbl',
   'multi.uribl.com:dnset:uribl',
 ];
-
-function find(findings: readonly Finding[], code: string, target: string, subject?: string): Finding[] {
-  return findings.filter(
-    (finding) =>
-      finding.code === code &&
-      finding.target === target &&
-      (subject === undefined || finding.subject === subject),
-  );
-}
 
 describe('check-blocklists against rbldnsd', () => {
   let rbldnsd: Daemon;
